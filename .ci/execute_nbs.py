@@ -4,7 +4,7 @@
 
 Cells flagged `#| hub` or `#| gpu` (they need weights or a GPU) and `#| eval: false` cells are not run
 here and keep no output; `#| slow` cells run. Notebooks are executed one after another in their
-pipeline order, each in a fresh kernel from the nbs/ folder, then cleaned with nbdev_clean.
+order given, each in a fresh kernel from the nbs/ folder, then cleaned with nbdev_clean.
 """
 import argparse, os, re, subprocess, sys, time
 from pathlib import Path
@@ -34,6 +34,6 @@ if __name__ == '__main__':
     a = ap.parse_args()
     os.environ['VRI_TEXT_SCALE'] = a.scale
     os.environ.setdefault('MPLBACKEND', 'module://matplotlib_inline.backend_inline')
-    for p in sorted(Path(n) for n in a.notebooks):
+    for p in (Path(n) for n in a.notebooks):  # in the order given (pipeline order)
         print(f'{p}: {execute(p, a.timeout):.0f} s', flush=True)
     subprocess.run([str(Path(sys.executable).parent/'nbdev_clean')], check=True)

@@ -103,16 +103,16 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 def main(argv:list|None=None # arguments (None: sys.argv[1:])
-        ):
-    "Entry point of the `vri_text` console script."
+        ) -> int:
+    "Entry point of the `vri_text` console script; returns the exit status (results are in the run folder)."
     args = _parser().parse_args(argv)
     if args.cmd == 'info':
         for k, v in _info().items(): print(f'{k:>22}: {v}')
-        return
+        return 0
     if args.cmd == 'demo':
         s = run_demo(args.scale, encoder=args.encoder, run=args.run)
         print(format_summary(s)); print(f"results: {s['run']}/baseline/{args.encoder}/ (seed_table.csv, curves.png, spatial.png, summary.json)")
-        return s
+        return 0
     if args.cmd == 'run':
         from vri_text.data import Cohort
         from vri_text.dataset import RunConfig, prepare_run
@@ -121,7 +121,7 @@ def main(argv:list|None=None # arguments (None: sys.argv[1:])
         from vri_text.train import TrainConfig, run_baseline
         ds = prepare_run(cohort, args.run, RunConfig(n_genes=args.genes, encoder=args.encoder, weights=args.weights))
         _, s = run_baseline(ds, Path(args.run)/'baseline'/args.encoder, [int(x) for x in args.seeds.split(',')], TrainConfig(epochs=args.epochs))
-        print(format_summary(s)); return s
+        print(format_summary(s)); return 0
     if args.cmd == 'ablations':
         from vri_text.ablations import ablation_grid, ablation_study
         from vri_text.dataset import prepare_demo
@@ -131,4 +131,4 @@ def main(argv:list|None=None # arguments (None: sys.argv[1:])
         st = ablation_study(ds, run/'ablations'/args.encoder, TrainConfig(epochs=scale.epochs, batch_size=scale.batch_size),
                             scale.seeds, ablation_grid(scale))
         print(st['conclusion']); print(f"results: {st['dir']}")
-        return st
+        return 0

@@ -20,8 +20,9 @@ from .metrics import gene_corr, mean_gene_corr
 
 # %% auto #0
 __all__ = ['SPLITS', 'CKPT_FORMAT', 'TrainConfig', 'Normalisation', 'split_indices', 'check_inputs', 'SeedRun', 'FitResult',
-           'train_head', 'train_ensemble', 'predict', 'save_checkpoint', 'Checkpoint', 'load_checkpoint', 'seed_table',
-           'format_seed_table', 'history_frame', 'plot_curves', 'save_fit', 'run_baseline']
+           'train_head', 'train_ensemble', 'predict', 'save_checkpoint', 'Checkpoint', 'read_checkpoint_files',
+           'load_checkpoint', 'seed_table', 'format_seed_table', 'history_frame', 'plot_curves', 'save_fit',
+           'run_baseline']
 
 # %% ../nbs/04b_baseline.ipynb #c0a80d3e
 _log = get_logger('train')
@@ -414,23 +415,30 @@ class Checkpoint:
     targets:dict=field(default_factory=dict) # how the targets were made from counts (normalisation method, target sum)
     def predict(self, X, **kw) -> np.ndarray: return predict(self.model, X, self.normalisation, **kw)
 
-def load_checkpoint(path, # stem, .json or .safetensors path of a checkpoint
-                    genes=None, # gene names to predict, in this order (None: the checkpoint's)
-                    device:str='cpu', # where to put the head
-                   ) -> Checkpoint:
-    "Load a head (never unpickling) and realign its outputs to `genes` by name."
-    import torch
+def read_checkpoint_files(path, # stem, .json or .safetensors path
+                          fmt:str, # the format string the JSON must carry
+                          what:str='checkpoint', # name used in error messages
+                         ) -> tuple:
+    "(JSON metadata, state dict, JSON path) of a <stem>.json + <stem>.safetensors pair, sha256-checked, never unpickled."
     from safetensors.torch import load_file
     path = Path(path)
     stem = path.with_suffix('') if path.suffix in ('.json', '.safetensors') else path
     jpath, wpath = stem.with_name(stem.name + '.json'), stem.with_name(stem.name + '.safetensors')
     for p in (jpath, wpath):
-        if not p.exists(): raise FileNotFoundError(f"checkpoint file {p} is missing (a checkpoint is <stem>.json + <stem>.safetensors)")
+        if not p.exists(): raise FileNotFoundError(f"{what} file {p} is missing (a {what} is <stem>.json + <stem>.safetensors)")
     meta = json.loads(jpath.read_text())
-    if meta.get('format') != CKPT_FORMAT: raise ValueError(f"{jpath.name}: format {meta.get('format')!r} is not {CKPT_FORMAT!r}")
+    if meta.get('format') != fmt: raise ValueError(f"{jpath.name}: format {meta.get('format')!r} is not {fmt!r}")
     if sha256_file(wpath) != meta['weights_sha256']: raise ValueError(f"{wpath.name}: weights do not match the sha256 in {jpath.name}; the files are from different saves")
+    return meta, load_file(str(wpath)), jpath
+
+def load_checkpoint(path, # stem, .json or .safetensors path of a checkpoint
+                    genes=None, # gene names to predict, in this order (None: the checkpoint's)
+                    device:str='cpu', # where to put the head
+                   ) -> Checkpoint:
+    "Load a head (never unpickling) and realign its outputs to `genes` by name."
+    meta, sd, jpath = read_checkpoint_files(path, CKPT_FORMAT, 'checkpoint')
     hcfg, norm = HeadConfig.from_dict(meta['head']), Normalisation.from_dict(meta['normalisation'])
-    have, sd = list(meta['genes']), load_file(str(wpath))
+    have = list(meta['genes'])
     if genes is not None:
         genes = [str(g) for g in genes]
         if len(set(genes)) != len(genes): raise ValueError("requested gene names must be unique")
