@@ -1,4 +1,4 @@
-"""Benchmark: the poster's 8 seeds trained one after another (`train_head`) vs together (`train_ensemble`).
+"""Benchmark: the poster's 8 seeds trained one after another (the engine with one seed each) vs together (one batched `train_ensemble`).
 
 Same data, same config, same seeds. Prints and appends a row to bench/seeds_results.md with the
 machine, date, both wall times and their ratio, and checks that both give the same per-seed
@@ -60,7 +60,7 @@ def main():
     a = ap.parse_args()
     os.environ.setdefault('VRI_TEXT_PROGRESS', '0')
     import torch
-    from vri_text.train import TrainConfig, train_ensemble, train_head
+    from vri_text.train import TrainConfig, train_ensemble
     if a.threads: torch.set_num_threads(a.threads)
     seeds = [int(s) for s in a.seeds.split(',')]
     X, Y, idx = problem(a.spots, a.dim, a.genes)
@@ -71,7 +71,7 @@ def main():
     sub = np.concatenate([v[::10] for v in idx.values()])
     train_ensemble(X[sub], Y[sub], w, cfg.replace(epochs=1), seeds=seeds[:2])
     sync(); t = time.perf_counter()
-    single = [train_head(X, Y, idx, cfg.replace(seed=s))[0] for s in seeds]
+    single = [train_ensemble(X, Y, idx, cfg, seeds=(s,))[0] for s in seeds]
     sync(); t_seq = time.perf_counter() - t
     t = time.perf_counter()
     ens = train_ensemble(X, Y, idx, cfg, seeds=seeds)
@@ -80,7 +80,7 @@ def main():
     dt_ = max(abs(a_.test_at_val - b_.test_at_val) for a_, b_ in zip(single, ens))
     same_epoch = all(a_.val_epoch == b_.val_epoch for a_, b_ in zip(single, ens))
     ratio = t_ens/t_seq
-    print(f'sequential {len(seeds)} x train_head: {t_seq:.1f} s ({t_seq/len(seeds):.1f} s/seed)')
+    print(f'sequential {len(seeds)} x one-seed fit: {t_seq:.1f} s ({t_seq/len(seeds):.1f} s/seed)')
     print(f'train_ensemble of {len(seeds)}:        {t_ens:.1f} s  -> ensemble/sequential = {ratio:.2f} '
           f'(= {len(seeds)*ratio:.1f}x one seed)')
     print(f'max |diff| val corr {dv:.2e}, test corr {dt_:.2e}, same chosen epochs: {same_epoch}')

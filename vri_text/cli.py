@@ -18,13 +18,14 @@ from .core import atomic_write, get_logger, get_scale, run_dir, seed_everything
 log = get_logger('cli')
 
 # %% auto #0
-__all__ = ['log', 'run_demo', 'format_summary', 'main']
+__all__ = ['log', 'run_demo', 'format_summary', 'UsageError', 'main']
 
 # %% ../nbs/09_cli.ipynb #2120bf03
 def run_demo(scale=None, # 'tiny', 'default' or a `Scale`; None: `get_scale()`
              encoder:str='handcrafted', # encoder for the features
              run=None, # run folder; None: `run_dir(f'demo-{scale.name}')`
              seeds=None, # seeds; None: the scale's (the poster's eight at default)
+             verbose:bool=True, # progress bars
             ) -> dict:
     "Synthetic cohort → patches → features → genes → baseline seeds; returns the summary."
     from vri_text.dataset import prepare_demo
@@ -37,7 +38,7 @@ def run_demo(scale=None, # 'tiny', 'default' or a `Scale`; None: `get_scale()`
     ceil = ceiling(cohort, cohort.root, list(ds.splits.test), ds.genes, normalization=ds.normalization, barcodes=test_spots)
     cfg = TrainConfig(epochs=scale.epochs, batch_size=scale.batch_size)
     out = run/'baseline'/encoder
-    fit, summ = run_baseline(ds, out, seeds or scale.seeds, cfg, ceiling=ceil)
+    fit, summ = run_baseline(ds, out, seeds or scale.seeds, cfg, ceiling=ceil, verbose=verbose)
     summ['spatial_map'] = _spatial_map(ds, cohort, fit, encoder, run, out/'spatial.png')
     summ['total_seconds'] = round(time.perf_counter() - t0, 1)
     summ['run'] = str(run)
@@ -50,10 +51,10 @@ def _spatial_map(ds, cohort, fit, encoder, run, path) -> dict:
     from vri_text.dataset import sample_targets
     from vri_text.inference import plot_virtual, virtual_rna
     from vri_text.metrics import gene_corr
-    from vri_text.train import load_checkpoint
+    from vri_text.head import load_checkpoint
     ck = load_checkpoint(Path(path).parent/f'seed{fit.runs[0].seed}')
     sid = sorted(ds.splits.test)[0]
-    vr = virtual_rna(cohort[sid], ck, encoder, run/'inference')
+    vr = virtual_rna(cohort[sid], ck, run/'inference')
     meas = sample_targets(cohort[sid], ck.genes, vr.obs_names, ds.normalization)
     r = gene_corr(vr.X, meas)
     top = [ck.genes[i] for i in np.argsort(-np.nan_to_num(r, nan=-1))[:4]]
@@ -86,6 +87,7 @@ def _info() -> dict:
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='vri_text', description='Virtual RNA inference from H&E with text supervision.')
+    ap.add_argument('--debug', action='store_true', help='show the full traceback of an error')
     sub = ap.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='the end-to-end pipeline on the embedded synthetic cohort')
     d.add_argument('--scale', default=None, help="tiny or default (default: $VRI_TEXT_SCALE, else default)")
@@ -94,18 +96,52 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser('run', help='the pipeline on your own cohort')
     r.add_argument('--cohort', required=True, help='Space Ranger folder of samples, HEST-1k root, or a CSV manifest')
     r.add_argument('--run', required=True, help='run folder (created; reused when rerun)')
-    r.add_argument('--encoder', default='uni2-h'); r.add_argument('--weights', default=None)
-    r.add_argument('--genes', type=int, default=1000); r.add_argument('--epochs', type=int, default=60)
-    r.add_argument('--seeds', default='40,41,42,43,44,45,51,54')
+    r.add_argument('--encoder', default='uni2-h', help='handcrafted, tiny, uni2-h, uni or timm:<name> (default: uni2-h)')
+    r.add_argument('--weights', default=None, help='encoder weights file or folder (default: $VRI_TEXT_UNI2H_WEIGHTS or the hub)')
+    r.add_argument('--genes', type=int, default=1000, help='spatially variable genes to predict (default: 1000)')
+    r.add_argument('--epochs', type=int, default=60, help='maximum training epochs (default: 60)')
+    r.add_argument('--seeds', default='40,41,42,43,44,45,51,54', help='comma-separated seeds, one head each (default: the poster\'s eight)')
     a = sub.add_parser('ablations', help='depth/width/dropout/batch-norm grid on the synthetic cohort')
-    a.add_argument('--scale', default=None); a.add_argument('--encoder', default='handcrafted'); a.add_argument('--run', default=None)
+    a.add_argument('--scale', default=None, help='tiny or default'); a.add_argument('--encoder', default='handcrafted', help='encoder of the features')
+    a.add_argument('--run', default=None, help='run folder (default: $VRI_TEXT_HOME/demo-<scale>)')
     sub.add_parser('info', help='versions, device, folders')
+    for name, mod, what in (('serve', 'app', 'the browser viewer of a run folder'), ('verify', 'faults', 'check a run folder for stale, partial or altered files')):
+        sp = sub.add_parser(name, help=what, add_help=False); sp.add_argument('rest', nargs=argparse.REMAINDER)
     return ap
 
-def main(argv:list|None=None # arguments (None: sys.argv[1:])
-        ) -> int:
-    "Entry point of the `vri_text` console script; returns the exit status (results are in the run folder)."
-    args = _parser().parse_args(argv)
+class UsageError(ValueError):
+    "A command-line argument that cannot work (reported in one line, before any work starts)."
+
+def _check_encoder(name:str, weights):
+    "Refuse an unknown encoder, a missing weights path, or gated weights with no way to get them."
+    import os
+    if not (name in ('uni2-h', 'uni', 'handcrafted', 'tiny') or (name.startswith('timm:') and len(name) > 5)):
+        raise UsageError(f"unknown encoder {name!r}; use handcrafted, tiny, uni2-h, uni or timm:<name>")
+    if weights and weights != 'random' and not Path(weights).expanduser().exists(): raise UsageError(f"--weights {weights}: no such file or folder")
+    env = {'uni2-h': 'VRI_TEXT_UNI2H_WEIGHTS', 'uni': 'VRI_TEXT_UNI_WEIGHTS'}.get(name)
+    if env and not weights and not os.environ.get(env):
+        import huggingface_hub as hh
+        if not hh.get_token(): raise UsageError(f"{name}: no weights. Pass --weights /path/to/pytorch_model.bin, set ${env}, or log in to the "
+                                                f"Hugging Face hub with access to the gated repository (huggingface-cli login)")
+
+def _seeds(text:str) -> list:
+    try: seeds = [int(x) for x in text.split(',') if x.strip()]
+    except ValueError: raise UsageError(f"--seeds {text!r}: give comma-separated integers, e.g. 40,41,42") from None
+    if not seeds or len(set(seeds)) != len(seeds): raise UsageError(f"--seeds {text!r}: give at least one seed, each once")
+    return seeds
+
+def _validate(args):
+    "Check every argument of a command before it does any work."
+    if getattr(args, 'scale', None) is not None:
+        try: get_scale(args.scale)
+        except ValueError as e: raise UsageError(str(e)) from None
+    if args.cmd in ('demo', 'run', 'ablations'): _check_encoder(args.encoder, getattr(args, 'weights', None))
+    if args.cmd == 'run':
+        if not Path(args.cohort).exists(): raise UsageError(f"--cohort {args.cohort}: no such file or folder")
+        if args.genes < 1 or args.epochs < 1: raise UsageError("--genes and --epochs must be positive")
+        args.seed_list = _seeds(args.seeds)
+
+def _dispatch(args) -> int:
     if args.cmd == 'info':
         for k, v in _info().items(): print(f'{k:>22}: {v}')
         return 0
@@ -116,11 +152,11 @@ def main(argv:list|None=None # arguments (None: sys.argv[1:])
     if args.cmd == 'run':
         from vri_text.data import Cohort
         from vri_text.dataset import RunConfig, prepare_run
+        from vri_text.train import TrainConfig, run_baseline
         src = Path(args.cohort)
         cohort = Cohort.from_csv(src) if src.suffix == '.csv' else Cohort.from_folder(src)
-        from vri_text.train import TrainConfig, run_baseline
         ds = prepare_run(cohort, args.run, RunConfig(n_genes=args.genes, encoder=args.encoder, weights=args.weights))
-        _, s = run_baseline(ds, Path(args.run)/'baseline'/args.encoder, [int(x) for x in args.seeds.split(',')], TrainConfig(epochs=args.epochs))
+        _, s = run_baseline(ds, Path(args.run)/'baseline'/args.encoder, args.seed_list, TrainConfig(epochs=args.epochs))
         print(format_summary(s)); return 0
     if args.cmd == 'ablations':
         from vri_text.ablations import ablation_grid, ablation_study
@@ -132,3 +168,22 @@ def main(argv:list|None=None # arguments (None: sys.argv[1:])
                             scale.seeds, ablation_grid(scale))
         print(st['conclusion']); print(f"results: {st['dir']}")
         return 0
+    raise UsageError(f"unknown command {args.cmd!r}")
+
+def main(argv:list|None=None # arguments (None: sys.argv[1:])
+        ) -> int:
+    "Entry point of the `vri_text` console script; returns the exit status (results are in the run folder)."
+    import importlib
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    if args.cmd in ('serve', 'verify'):   # these parse their own arguments
+        mod = importlib.import_module('vri_text.' + {'serve': 'app', 'verify': 'faults'}[args.cmd])
+        return int(getattr(mod, {'serve': 'serve_main', 'verify': 'verify_main'}[args.cmd])(args.rest))
+    try:
+        _validate(args)
+        return _dispatch(args)
+    except (UsageError, ValueError, FileNotFoundError, RuntimeError, OSError) as e:
+        if args.debug: raise
+        print(f"vri_text {args.cmd}: error: {e}", file=sys.stderr)
+        print("(run again with --debug for the full traceback)", file=sys.stderr)
+        return 2 if isinstance(e, UsageError) else 1

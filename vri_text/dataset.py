@@ -17,7 +17,8 @@ from .core import Config, atomic_write, folder_lock, get_logger, get_scale, run_
 log = get_logger('dataset')
 
 # %% auto #0
-__all__ = ['log', 'Dataset', 'sample_targets', 'build_dataset', 'RunConfig', 'prepare_run', 'prepare_demo']
+__all__ = ['log', 'PATCH_KEYS', 'Dataset', 'sample_targets', 'build_dataset', 'RunConfig', 'RunSpec', 'prepare_run',
+           'run_spec_of', 'prepare_demo']
 
 # %% ../nbs/03a_dataset.ipynb #fac77de2
 @dataclass
@@ -31,6 +32,7 @@ class Dataset:
     splits:object # `vri_text.data.Splits`
     normalization:str='libsize_log1p'
     encoder_id:str=''
+    run_spec:object=None # `RunSpec` of the run that built it (None for arrays assembled by hand)
     def idx(self) -> dict:
         "Row indices of each split: {'train': ..., 'val': ..., 'test': ...}."
         return {k: np.flatnonzero(np.isin(self.sample_ids, list(getattr(self.splits, k)))) for k in ('train', 'val', 'test')}
@@ -107,6 +109,52 @@ class RunConfig(Config):
     patch_px:int=224 # patch side in pixels
     min_tissue:float=0.25 # drop spots whose patch has less tissue than this
 
+# %% ../nbs/03a_dataset.ipynb #bfaec767
+PATCH_KEYS = ('target_mpp', 'patch_px', 'resample', 'edge', 'pad_value', 'min_tissue', 'tissue_sat', 'sat_clip', 'thumb_mpp', 'scale_tol')
+
+@dataclass
+class RunSpec(Config):
+    "The run contract of a trained head: how its inputs were made (saved in every checkpoint as `run_spec`)."
+    patch:dict=field(default_factory=dict) # the `PatchConfig` settings that decide pixels and spots (`PATCH_KEYS`)
+    encoder:str='' # encoder name for `vri_text.features.get_encoder`
+    encoder_id:str='' # name@weights identity of the features
+    weights:str|None=None # weights argument the encoder was loaded with (file/folder, 'random'); None: the default
+    genes:tuple=() # target genes, in output order
+    normalization:str='libsize_log1p' # target normalisation (`vri_text.data.normalize`)
+    target_sum:float=1e4 # counts per spot after library-size scaling
+    split:dict=field(default_factory=dict) # sample ids per split ('train', 'val', 'test'), with 'by' and 'seed'
+    fold:int|None=None # the cross-validation fold, when there is one
+    text_encoder_id:str|None=None # text encoder of an aligned head
+    caption_source:str|None=None # captioner id of the captions an aligned head was trained on
+    version:str='' # vri_text version that trained it
+    def __post_init__(self):
+        self.patch, self.split = json.loads(json.dumps(self.patch)), json.loads(json.dumps(self.split))   # JSON-normal (lists, not tuples)
+        self.genes = tuple(str(g) for g in self.genes)
+    @classmethod
+    def assumed(cls, **kw):
+        "A spec with today's default patch settings (for old checkpoints and hand-made heads)."
+        from vri_text.patching import PatchConfig
+        from vri_text import __version__
+        return cls(patch={k: getattr(PatchConfig(), k) for k in PATCH_KEYS}, version=kw.pop('version', __version__), **kw)
+    def patch_config(self, **kw):
+        "The `PatchConfig` these patches were cut with (other fields, e.g. `workers`, from `kw`)."
+        from vri_text.patching import PatchConfig
+        return PatchConfig(**{**self.patch, **kw})
+    def check_patch_config(self, pc, what:str='checkpoint'):
+        "Refuse patch settings that differ from the contract, naming each difference."
+        have = json.loads(json.dumps({k: getattr(pc, k) for k in PATCH_KEYS}))
+        diff = {k: (self.patch.get(k), have[k]) for k in PATCH_KEYS if k in self.patch and self.patch[k] != have[k]}
+        if diff: raise ValueError(f"patch settings differ from the {what}'s run_spec: " + ', '.join(f"{k} {a!r} (run_spec) vs {b!r} (asked)" for k, (a, b) in diff.items())
+                                  + "; a head predicts only on patches cut the way it was trained: drop patch_config= to use the run_spec's")
+    def check_encoder_id(self, encoder_id:str, what:str='checkpoint'):
+        "Refuse features of another encoder or weights."
+        if encoder_id != self.encoder_id: raise ValueError(f"the {what}'s run_spec says encoder {self.encoder_id!r}, but the features come from {encoder_id!r}; "
+                                                           "predict with the encoder and weights the head was trained on")
+    def for_text(self, text_encoder_id:str, caption_source:str|None):
+        "This spec for an aligned head trained against `text_encoder_id` on captions of `caption_source`."
+        return self.replace(text_encoder_id=str(text_encoder_id), caption_source=caption_source)
+
+# %% ../nbs/03a_dataset.ipynb #66cdda77
 def _load_or_split(cohort, run:Path, cfg:RunConfig):
     from vri_text.data import Splits, split_cohort
     p = run/'splits.json'
@@ -146,9 +194,25 @@ def prepare_run(cohort, # a `Cohort` (real or synthetic)
         cfg.save(run/'run.json')
         cohort.set_splits(_load_or_split(cohort, run, cfg))
         genes = _load_or_select(cohort, run, cfg)
-        extract_cohort_patches(cohort, run/'patches', PatchConfig(target_mpp=cfg.target_mpp, patch_px=cfg.patch_px, min_tissue=cfg.min_tissue))
+        pc = PatchConfig(target_mpp=cfg.target_mpp, patch_px=cfg.patch_px, min_tissue=cfg.min_tissue)
+        extract_cohort_patches(cohort, run/'patches', pc)
         feats = extract_features(run/'patches', cfg.encoder, out_dir=run/'features', weights=cfg.weights)
-    return build_dataset(cohort, feats['dir'], genes, normalization=cfg.normalization, target_sum=cfg.target_sum)
+    ds = build_dataset(cohort, feats['dir'], genes, normalization=cfg.normalization, target_sum=cfg.target_sum)
+    ds.run_spec = run_spec_of(cfg, pc, ds, cohort.splits)
+    return ds
+
+def run_spec_of(cfg:RunConfig, # the run's data choices
+                pc, # the `PatchConfig` its patches were cut with
+                ds:Dataset, # the dataset built from them
+                splits, # the `Splits` used
+                fold:int|None=None, # cross-validation fold, if any
+               ) -> RunSpec:
+    "The `RunSpec` of a dataset built by `prepare_run`."
+    from vri_text import __version__
+    split = {k: sorted(getattr(splits, k)) for k in ('train', 'val', 'test')}
+    split.update(by=getattr(splits, 'by', 'sample'), seed=getattr(splits, 'seed', None))
+    return RunSpec(patch={k: getattr(pc, k) for k in PATCH_KEYS}, encoder=cfg.encoder, encoder_id=ds.encoder_id, weights=cfg.weights,
+                   genes=tuple(ds.genes), normalization=cfg.normalization, target_sum=cfg.target_sum, split=split, fold=fold, version=__version__)
 
 def prepare_demo(scale=None, # a `Scale` or its name; None: `get_scale()`
                  encoder:str='handcrafted', # encoder name

@@ -64,36 +64,44 @@ def he_only_sample(wsi, # slide path
 
 # %% ../nbs/08_inference.ipynb #2e73177b
 def virtual_rna(sample, # a `Sample` (counts, if any, are ignored) e.g. from `he_only_sample`
-                checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded `vri_text.train.Checkpoint`
-                encoder:str, # encoder name the head was trained on ('handcrafted', 'tiny', 'uni2-h', ...)
+                checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded `vri_text.head.Checkpoint`
                 work_dir, # folder for the patch store and features
-                weights=None, # encoder weights, as for `get_encoder`
-                patch_config=None, # `PatchConfig`; None: the training defaults (224 px at 0.5 um/px)
+                *,
+                weights=None, # encoder weights (file/folder); None: the run_spec's
+                encoder:str|None=None, # encoder name; None: the run_spec's (given, it must match)
+                patch_config=None, # `PatchConfig`; None: the run_spec's (given, it must match it)
                 thumb_mpp:float=8.0, # um/px of the low-resolution image stored in uns['spatial']
                ):
-    "Predicted expression of the checkpoint's genes at the sample's spots, as a spatial AnnData."
+    "Predicted expression of the checkpoint's genes at the sample's spots, patched and encoded by its run_spec, as a spatial AnnData."
     import anndata as ad, openslide, pandas as pd
+    from vri_text.core import folder_lock
     from vri_text.features import extract_features, get_encoder, load_features
+    from vri_text.head import Checkpoint, load_checkpoint
     from vri_text.patching import PatchConfig, extract_patches, slide_thumbnail
-    from vri_text.train import Checkpoint, load_checkpoint
     ck = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
-    enc = get_encoder(encoder, weights=weights)
-    if enc.id != ck.encoder_id:
-        raise ValueError(f"the head was trained on {ck.encoder_id!r} features but encoder {encoder!r} gives {enc.id!r}; "
-                         "predict with the encoder (and weights) the head was trained on")
+    spec = ck.run_spec
+    if patch_config is not None: spec.check_patch_config(patch_config)
+    if not spec.patch: log.warning(f"checkpoint {ck.path}: its run_spec records no patch settings; using PatchConfig() defaults")
+    pc = spec.patch_config() if spec.patch else (patch_config or PatchConfig())
+    name = spec.encoder or spec.encoder_id.split('@')[0]
+    if encoder is not None and encoder != name: raise ValueError(f"checkpoint {ck.path}: its run_spec says encoder {name!r}, asked for {encoder!r}; predict with the encoder the head was trained on")
+    enc = get_encoder(name, weights=weights if weights is not None else spec.weights)
+    spec.check_encoder_id(enc.id)
     work = Path(work_dir); sid = sample.sample_id
-    extract_patches(sample, work/'patches'/f'{sid}.h5', patch_config or PatchConfig())
-    summ = extract_features(work/'patches'/f'{sid}.h5', enc, out_dir=work/'features', show_progress=False)
+    with folder_lock(work):   # two processes on one work folder take turns; the second reuses the first's stores
+        extract_patches(sample, work/'patches'/f'{sid}.h5', pc)
+        summ = extract_features(work/'patches'/f'{sid}.h5', enc, out_dir=work/'features', show_progress=False)
     F, bcs, man = load_features(summ['dir'], sid)
     pred = ck.predict(F)
     keep = sample.adata.obs_names.get_indexer(bcs)
     if len(bcs) < sample.n_spots: log.info(f"{sid}: {sample.n_spots - len(bcs)} of {sample.n_spots} spots dropped at patching; not predicted")
     out = ad.AnnData(pred.astype(np.float32), obs=pd.DataFrame(index=list(bcs)), var=pd.DataFrame(index=list(ck.genes)))
     out.obsm['spatial'] = sample.spatial[keep]
+    if ck.align is not None: out.obsm['text_space'] = ck.text_space(F)   # aligned predictions, for text queries
     with openslide.OpenSlide(str(sample.wsi_path)) as s: img, f = slide_thumbnail(s, sample.mpp, thumb_mpp)
     out.uns['spatial'] = {sid: {'images': {'lowres': img.astype(np.float32)/255},
                                 'scalefactors': {'tissue_lowres_scalef': float(f), 'spot_diameter_fullres': 55.0/sample.mpp}}}
-    out.uns['vri_text'] = dict(encoder_id=ck.encoder_id, targets=ck.targets, sample_id=sid,
+    out.uns['vri_text'] = dict(run_spec=spec.to_json(), checkpoint=str(ck.path), sample_id=sid,
                                wsi=str(sample.wsi_path), mpp=float(sample.mpp), n_dropped=int(sample.n_spots - len(bcs)))
     return out
 
