@@ -16,7 +16,7 @@ from .train import TrainConfig, train_ensemble
 
 # %% auto #0
 __all__ = ['AblationGrid', 'ablation_grid', 'ablation_variants', 'run_ablations', 'save_table', 'load_table', 'paired_comparison',
-           'plot_ablations', 'conclusion', 'ablation_study']
+           'plot_ablations', 'conclusion', 'run_ablations_cv', 'ablation_study']
 
 # %% ../nbs/05_ablations.ipynb #3634a3b1
 _log = get_logger('ablations')
@@ -169,26 +169,61 @@ def conclusion(cmp, # table from `paired_comparison`
     if n < 5: s.append(f"With only {n} seeds these tests have little power, so this is weak evidence either way: read the differences, not the p-values.")
     return ' '.join(s)
 
+# %% ../nbs/05_ablations.ipynb #5c0a1e02
+def run_ablations_cv(X, # (N, D) features
+                     Y, # (N, G) targets
+                     sample_ids, # (N,) sample of each spot
+                     folds, # `vri_text.evaluation.Folds` (e.g. `kfold_splits(cohort, 5)`)
+                     base:TrainConfig, # baseline settings
+                     seeds, # seeds per fold (batched)
+                     grid:AblationGrid|None=None, # levels per factor (default: the full grid)
+                     *,
+                     genes=None, # gene names of Y's columns
+                     patients=None, # {sample: patient}, for bootstraps over patients
+                    ):
+    "Cross-validate the baseline and every one-factor variant on the same folds: one tidy table (method, fold, seed, sample, gene, r)."
+    import pandas as pd
+    from vri_text.evaluation import cross_validate
+    tabs = []
+    for factor, level, cfg in ablation_variants(base, grid or AblationGrid()):
+        t0 = time.perf_counter()
+        name = 'baseline' if factor == 'baseline' else f'{factor}={level}'
+        tabs.append(cross_validate(X, Y, sample_ids, folds, seeds=seeds, cfg=cfg, genes=genes, patients=patients, method=name).assign(factor=factor, level=level))
+        _log.info(f'{name}: {len(folds)} folds x {len(seeds)} seeds in {time.perf_counter() - t0:.1f} s')
+    return pd.concat(tabs, ignore_index=True)
+
 # %% ../nbs/05_ablations.ipynb #0c8ea059
-def ablation_study(ds, # anything with X, Y, sample_ids, idx() (a `vri_text.dataset.Dataset`)
+def ablation_study(ds, # anything with X, Y, sample_ids, genes, idx() (a `vri_text.dataset.Dataset`)
                    out_dir, # folder for the results
                    base:TrainConfig, # baseline settings
-                   seeds, # seeds every variant is trained with
+                   seeds, # seeds of the one-split table
                    grid:AblationGrid|None=None, # levels per factor (default: the full grid)
+                   *,
+                   folds=None, # `Folds` for the cross-validated comparison (None: one split only)
+                   cv_seeds=None, # seeds per fold (None: `seeds`)
+                   patients=None, # {sample: patient}
                    verbose:bool=True, # progress bars
                    results=None, # a table from `run_ablations` already run with these settings (skips training)
+                   cv_results=None, # a table from `run_ablations_cv` already run (skips training)
                   ) -> dict:
-    "Run the grid, compare with the baseline, write table, comparison, conclusion and figure; return them."
+    "Run the grid on one split (and across `folds`), compare with the baseline, write tables, conclusion and figure; return them."
     import matplotlib.pyplot as plt
     from vri_text.core import atomic_write
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     grid = grid or AblationGrid()
     res = results if results is not None else run_ablations(ds.X, ds.Y, ds.idx(), base, seeds, grid, ds.sample_ids, verbose=verbose)
     cmp = paired_comparison(res)
-    text = conclusion(cmp)
+    text = 'One split, over seeds: ' + conclusion(cmp)
     save_table(res, out/'ablations.csv'); save_table(cmp, out/'paired_comparison.csv')
     base.save(out/'base_config.json'); grid.save(out/'grid.json')
+    cv = pf = None
+    if folds is not None:
+        from vri_text.evaluation import paired_folds, paired_conclusion
+        cv = cv_results if cv_results is not None else run_ablations_cv(ds.X, ds.Y, ds.sample_ids, folds, base, cv_seeds or seeds, grid, genes=ds.genes, patients=patients)
+        pf = paired_folds(cv, 'baseline')
+        save_table(cv, out/'ablations_cv.csv'); save_table(pf, out/'paired_folds.csv')
+        text = f'Across {len(folds)} folds ({folds.label}), by held-out sample: ' + paired_conclusion(pf) + '\n\n' + text
     with atomic_write(out/'conclusion.md', 'w') as f: f.write(text + '\n')
     fig = plot_ablations(res)
-    fig.savefig(out/'ablations.png', dpi=120, bbox_inches='tight'); plt.close(fig)
-    return dict(results=res, comparison=cmp, conclusion=text, dir=out)
+    fig.savefig(out/'ablations.png', dpi=80, bbox_inches='tight'); plt.close(fig)
+    return dict(results=res, comparison=cmp, cv=cv, paired_folds=pf, conclusion=text, dir=out)

@@ -108,8 +108,9 @@ class RunConfig(Config):
     target_mpp:float=0.5 # microns per pixel of the patches
     patch_px:int=224 # patch side in pixels
     min_tissue:float=0.25 # drop spots whose patch has less tissue than this
+    splits_file:str|None=None # a saved `Splits` JSON to use (else the cohort's own split, else a seeded one)
 
-# %% ../nbs/03a_dataset.ipynb #bfaec767
+# %% ../nbs/03a_dataset.ipynb #5a3745e9
 PATCH_KEYS = ('target_mpp', 'patch_px', 'resample', 'edge', 'pad_value', 'min_tissue', 'tissue_sat', 'sat_clip', 'thumb_mpp', 'scale_tol')
 
 @dataclass
@@ -154,15 +155,34 @@ class RunSpec(Config):
         "This spec for an aligned head trained against `text_encoder_id` on captions of `caption_source`."
         return self.replace(text_encoder_id=str(text_encoder_id), caption_source=caption_source)
 
-# %% ../nbs/03a_dataset.ipynb #66cdda77
+# %% ../nbs/03a_dataset.ipynb #464edf35
+def _same_split(a, b) -> bool:
+    return all(sorted(getattr(a, k)) == sorted(getattr(b, k)) for k in ('train', 'val', 'test'))
+
 def _load_or_split(cohort, run:Path, cfg:RunConfig):
-    from vri_text.data import Splits, split_cohort
+    "The run's split: the user's (on the cohort, or `cfg.splits_file`) if given, else a seeded one; a conflicting saved split is an error."
+    from vri_text.data import DataError, Splits, split_cohort
     p = run/'splits.json'
-    if p.exists():
-        s = Splits.load(p)
-        if sorted(s.train + s.val + s.test) == sorted(cohort.ids) and s.seed == cfg.split_seed and tuple(s.fractions) == tuple(cfg.fractions):
-            return s
-        log.info(f"{p}: saved splits do not match this cohort/seed; splitting again")
+    saved = Splits.load(p) if p.exists() else None
+    user, src = getattr(cohort, 'splits', None), 'the split set on the cohort'
+    if cfg.splits_file:
+        f = Splits.load(cfg.splits_file)
+        if user is not None and not _same_split(user, f): raise DataError(f"the cohort carries a split and splits_file={cfg.splits_file} gives another; keep one")
+        user, src = f, f'splits_file {cfg.splits_file}'
+        cohort.set_splits(user)   # checks every sample is in exactly one split
+    if user is not None:
+        if saved is not None and not _same_split(saved, user):
+            raise DataError(f"{p}: this run folder was split differently from {src}; a run keeps one split (genes, patches and heads depend on it): "
+                            "use a new run folder, or delete splits.json and everything built from it")
+        if saved is None: user.save(p)
+        log.info(f"split: {src} ({len(user.train)}/{len(user.val)}/{len(user.test)} samples), honoured")
+        return user
+    if saved is not None:
+        if sorted(saved.train + saved.val + saved.test) == sorted(cohort.ids) and saved.seed == cfg.split_seed and tuple(saved.fractions) == tuple(cfg.fractions):
+            return saved
+        raise DataError(f"{p}: the saved split is of other samples or another seed/fractions than this run asks for "
+                        f"(seed {saved.seed} vs {cfg.split_seed}, fractions {tuple(saved.fractions)} vs {tuple(cfg.fractions)}); "
+                        "use a new run folder, or delete splits.json and everything built from it")
     s = split_cohort(cohort, cfg.fractions, seed=cfg.split_seed)
     s.save(p)
     return s
