@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .core import atomic_write, get_logger, progress
+from .core import StoreError, atomic_write, clean_temps, get_logger, inside, progress, safe_id, store_lock
 from .features import as_uint8_batch
 
 log = get_logger('captions')
@@ -26,7 +26,7 @@ __all__ = ['log', 'MAX_WORDS', 'CAPTION_COLUMNS', 'MEDVLM_HUB_ID', 'MEDVLM_ENV',
            'CAPTIONERS', 'parse_answer', 'clean_caption', 'Captioner', 'VLMCaptioner', 'resolve_medvlm', 'load_medvlm',
            'tiny_qwen2_processor', 'tiny_qwen2_vl', 'load_tiny_vlm', 'morphology_measures', 'morphology_reference',
            'MorphologyCaptioner', 'morphology_captioner', 'caption_kind', 'load_captions', 'caption_stores',
-           'get_captioner', 'captions_path', 'caption_run', 'kind_agreement']
+           'get_captioner', 'captions_path', 'caption_run', 'training_stores', 'kind_agreement']
 
 # %% ../nbs/06_captioning.ipynb #f92e8990
 MAX_WORDS = 25 # the poster's caption limit
@@ -379,24 +379,53 @@ def caption_kind(caption:str # a caption from any captioner
     return None
 
 # %% ../nbs/06_captioning.ipynb #d65dadc2
+def _table_rows(path:Path) -> tuple:
+    "(header, rows) of a caption table; a last row cut mid-way is dropped with a warning, any other broken row refused."
+    import csv, io
+    todo = 'delete it and caption again'
+    try: text = path.read_text(encoding='utf-8')
+    except UnicodeDecodeError as e: raise StoreError(path, f"caption table is not UTF-8 text ({e})", todo) from e
+    try: rows = list(csv.reader(io.StringIO(text, newline='')))
+    except csv.Error as e: raise StoreError(path, f"caption table is not a readable CSV ({e})", todo) from e
+    if not rows: raise StoreError(path, 'caption table is empty (not even a header)', todo)
+    header, body = [c.strip() for c in rows[0]], rows[1:]
+    if header != CAPTION_COLUMNS: return header, body  # not our table: `load_captions` says so
+    if body and not text.endswith(('\n', '\r')):  # the writer ends every file with a newline: this one was cut
+        log.warning(f"{path}: the file ends inside a row (cut while copying or a full disk?); dropped 1 broken last row, "
+                    "whose patch is captioned again by the next run")
+        body = body[:-1]
+    n = len(CAPTION_COLUMNS)
+    for k, r in enumerate(body):
+        if len(r) != n or not all(r[i] for i in (0, 1, 3)):
+            raise StoreError(path, f"line {k + 2} of the caption table is malformed ({len(r)} fields {r[:5]}, expected {n} with "
+                                   "sample_id, barcode and captioner filled)", todo)
+    return header, body
+
 def load_captions(path, # a caption table CSV
                  ):
     "Read and check a caption table (columns `CAPTION_COLUMNS`, no duplicate rows per patch and captioner)."
     import pandas as pd
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"caption table {path} does not exist; make it with caption_stores or caption_run")
-    try: df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise ValueError(f"caption table {path} is not a readable CSV ({type(e).__name__}: {e}); delete it and caption again") from e
-    if list(df.columns) != CAPTION_COLUMNS:
-        raise ValueError(f"caption table {path}: columns are {list(df.columns)}, expected exactly {CAPTION_COLUMNS}; "
+    header, rows = _table_rows(path)
+    if header != CAPTION_COLUMNS:
+        raise ValueError(f"caption table {path}: columns are {header}, expected exactly {CAPTION_COLUMNS}; "
                          "it was not written by caption_stores: move it away and caption again")
+    df = pd.DataFrame(rows, columns=CAPTION_COLUMNS, dtype=str)
     dup = df.duplicated(['sample_id', 'barcode', 'captioner', 'prompt_hash'])
     if dup.any():
         r = df[dup].iloc[0]
         raise ValueError(f"caption table {path}: {int(dup.sum())} duplicate rows, e.g. sample {r.sample_id} barcode {r.barcode} "
                          f"({r.captioner}, {r.prompt_hash}); delete the file and caption again")
     return df
+
+def _verify_pixels(p:Path):
+    "Check a patch store's pixels against the checksums the patch stage recorded (stores without them are taken as they are)."
+    import h5py
+    from vri_text.patching import verify_patch_store
+    with h5py.File(p, 'r') as f: recorded = 'img_checksum' in f.attrs
+    if recorded: verify_patch_store(p)
+    else: log.info(f"{p}: no pixel checksums recorded (not written by vri_text's patching); its pixels are not verified")
 
 def _write_table(df, path:Path):
     with atomic_write(path, 'w') as f: df.to_csv(f, index=False)
@@ -407,10 +436,25 @@ def caption_stores(stores, # a patch store .h5, a folder of them, or a list of e
                    batch_size:int=16, # patches per captioner call
                   ):
     "Caption every patch of the stores into the table at `out_path` (resumable); return this captioner's rows for these stores."
-    import h5py, pandas as pd
     from vri_text.features import resolve_stores
     out_path = Path(out_path)
     paths = resolve_stores(stores)
+    for p in paths: safe_id(p.stem, f'sample id (the name of patch store {p})')
+    cid, ph = captioner.id, captioner.prompt_hash
+    with store_lock(out_path):  # a second run on this table waits, then finds these rows done
+        left = clean_temps(out_path)  # a killed run's (a live writer would hold the lock)
+        if left: log.info(f"{out_path.name}: removed {len(left)} temporary file(s) an interrupted run left")
+        table = _caption_locked(paths, captioner, out_path, batch_size)
+    ids = [p.stem for p in paths]
+    sel = table[(table.captioner == cid) & (table.prompt_hash == ph) & table.sample_id.isin(ids)]
+    order = {s: i for i, s in enumerate(ids)}
+    sel = sel.sort_values('sample_id', key=lambda s: s.map(order), kind='stable').reset_index(drop=True)
+    sel.attrs['path'] = str(out_path)
+    return sel
+
+def _caption_locked(paths, captioner, out_path:Path, batch_size:int):
+    "The body of `caption_stores`, run while the table's lock is held; returns the whole table."
+    import h5py, pandas as pd
     cid, ph = captioner.id, captioner.prompt_hash
     table = load_captions(out_path) if out_path.exists() else pd.DataFrame(columns=CAPTION_COLUMNS)
     stale = (table.captioner == cid) & (table.prompt_hash != ph)
@@ -430,6 +474,7 @@ def caption_stores(stores, # a patch store .h5, a folder of them, or a list of e
     with progress(total=n_todo, desc=f'captions {cid}', unit='patch') as bar:
         for p, bcs, idx in todo:
             if not idx: continue
+            _verify_pixels(p)
             caps = []
             with h5py.File(p, 'r') as f:
                 img = f['img']
@@ -444,12 +489,7 @@ def caption_stores(stores, # a patch store .h5, a folder of them, or a list of e
     if not out_path.exists(): _write_table(table, out_path)
     log.info(f"{cid} ({ph}): {len(paths)} stores; {n_todo} patches captioned, {n_done} already in {out_path.name}"
              + (f"; {n_empty} empty captions (no answer)" if n_empty else ''))
-    ids = [p.stem for p in paths]
-    sel = table[(table.captioner == cid) & (table.prompt_hash == ph) & table.sample_id.isin(ids)]
-    order = {s: i for i, s in enumerate(ids)}
-    sel = sel.sort_values('sample_id', key=lambda s: s.map(order), kind='stable').reset_index(drop=True)
-    sel.attrs['path'] = str(out_path)
-    return sel
+    return table
 
 # %% ../nbs/06_captioning.ipynb #0157f3bd
 CAPTIONERS = ('medvlm-r1', 'qwen2-vl-tiny', 'morphology')
@@ -476,7 +516,7 @@ def captions_path(run, # the run folder
                   captioner:Captioner, # the captioner
                  ) -> Path:
     "Where a run keeps a captioner's table: `run/captions/<captioner dirname>.csv`."
-    return Path(run)/'captions'/f'{captioner.dirname}.csv'
+    return inside(run, Path(run)/'captions'/f'{captioner.dirname}.csv')
 
 def caption_run(run, # run folder with `patches/`
                 captioner='morphology', # a name for `get_captioner`, or a `Captioner`
@@ -490,9 +530,21 @@ def caption_run(run, # run folder with `patches/`
     stores = run/'patches'
     if not stores.is_dir(): raise FileNotFoundError(f"run {run} has no patches/ folder; run the patching stage first (vri_text.dataset.prepare_run)")
     if isinstance(captioner, str):
-        if captioner.lower() == 'morphology' and 'calibrate' not in kw: kw['calibrate'] = stores
+        if captioner.lower() == 'morphology' and 'calibrate' not in kw: kw['calibrate'] = training_stores(run)
         captioner = get_captioner(captioner, weights=weights, device=device, **kw)
     return caption_stores(stores, captioner, captions_path(run, captioner), batch_size=batch_size)
+
+def training_stores(run, # run folder with `patches/` and `splits.json`
+                   ) -> list:
+    "Patch stores of the run's training samples (what a captioner may be calibrated on: never validation or test patches)."
+    import json
+    run = Path(run); p = run/'splits.json'
+    if not p.exists(): raise FileNotFoundError(f"run {run} has no splits.json: a captioner is calibrated on training samples only, so split the run first (vri_text.dataset.prepare_run)")
+    train = json.loads(p.read_text()).get('train') or []
+    out = [inside(run, run/'patches'/f'{safe_id(s, "sample id")}.h5') for s in train]
+    missing = [str(o) for o in out if not o.exists()]
+    if missing or not out: raise FileNotFoundError(f"run {run}: {len(missing)} of {len(out)} training samples have no patch store (e.g. {missing[:2]}); run the patching stage first")
+    return out
 
 # %% ../nbs/06_captioning.ipynb #788cd540
 def kind_agreement(captions, # a caption table (DataFrame)

@@ -109,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=what, add_help=False); sp.add_argument('rest', nargs=argparse.REMAINDER)
     return ap
 
+_OWN_PARSERS = {'serve': ('vri_text.app', 'serve_main'), 'verify': ('vri_text.faults', 'verify_main')}
+
 class UsageError(ValueError):
     "A command-line argument that cannot work (reported in one line, before any work starts)."
 
@@ -175,10 +177,11 @@ def main(argv:list|None=None # arguments (None: sys.argv[1:])
     "Entry point of the `vri_text` console script; returns the exit status (results are in the run folder)."
     import importlib
     argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((i for i, a in enumerate(argv) if not a.startswith('-')), None)
+    if first is not None and argv[first] in _OWN_PARSERS:   # these parse their own arguments (and --help)
+        modname, fn = _OWN_PARSERS[argv[first]]
+        return int(getattr(importlib.import_module(modname), fn)(argv[first + 1:]))
     args = _parser().parse_args(argv)
-    if args.cmd in ('serve', 'verify'):   # these parse their own arguments
-        mod = importlib.import_module('vri_text.' + {'serve': 'app', 'verify': 'faults'}[args.cmd])
-        return int(getattr(mod, {'serve': 'serve_main', 'verify': 'verify_main'}[args.cmd])(args.rest))
     try:
         _validate(args)
         return _dispatch(args)

@@ -10,16 +10,19 @@ import json
 import logging
 import os
 import random
+import re
 import contextlib
 import hashlib
 import tempfile
+import glob
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Any, Iterable
 
 # %% auto #0
-__all__ = ['SCALES', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'folder_lock', 'seed_everything', 'get_device',
-           'vri_home', 'run_dir', 'Scale', 'get_scale', 'progress', 'get_logger']
+__all__ = ['SCALES', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'folder_lock', 'StoreError', 'store_lock',
+           'temp_files', 'clean_temps', 'seed_everything', 'get_device', 'vri_home', 'run_dir', 'safe_id', 'inside',
+           'Scale', 'get_scale', 'progress', 'get_logger']
 
 # %% ../nbs/00_core.ipynb #d86fc334
 def _to_jsonable(o):
@@ -126,6 +129,37 @@ def folder_lock(folder, # the folder to lock (created if needed)
         try: yield folder
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
+# %% ../nbs/00_core.ipynb #a80d54d1
+class StoreError(ValueError):
+    "A stored intermediate (patch store, feature file, caption table) is partial, edited or corrupted."
+    def __init__(self, path, # the file
+                 reason:str, # what is wrong with it
+                 todo:str='delete it and rerun the stage that writes it', # what to do
+                ):
+        self.path, self.reason, self.todo = Path(path), reason, todo
+        super().__init__(f"{path}: {reason}; {todo}")
+
+def store_lock(path, # the file a stage is about to check or write
+              ):
+    "`folder_lock` on one file: the lock file `.<name>.lock` beside `path`."
+    path = Path(path)
+    return folder_lock(path.parent, f'.{path.name}.lock')
+
+def temp_files(path # a store; its temporary files are `.<name>.*.tmp` and `.<name>.*.tmp<suffix>`
+              ) -> list:
+    "Temporary files `atomic_write`/`atomic_path` made for `path` (finished or not)."
+    path = Path(path)
+    pre = glob.escape(str(path.parent/f'.{path.name}.'))
+    return sorted({Path(p) for pat in ('*.tmp', '*.tmp' + path.suffix) for p in glob.glob(pre + pat)})
+
+def clean_temps(path # a store whose lock the caller holds
+               ) -> list:
+    "Remove the temporary files an interrupted writer of `path` left; return their paths."
+    gone = temp_files(path)
+    for p in gone:
+        with contextlib.suppress(FileNotFoundError): p.unlink()
+    return gone
+
 # %% ../nbs/00_core.ipynb #a60c7ddb
 def seed_everything(seed:int, # seed for python, numpy and torch
                     deterministic:bool=True, # ask torch for deterministic algorithms (warn-only)
@@ -180,6 +214,29 @@ def run_dir(name:str='default', # run name (a folder under the home), or an abso
     if not p.is_absolute(): p = Path(root or vri_home())/name
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+# %% ../nbs/00_core.ipynb #8ad8ad1c
+_SAFE_ID = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,127}')
+
+def safe_id(value, # a sample or cohort id that will become part of a file name
+            what:str='sample id', # what it is, for the message
+           ) -> str:
+    "`value` as a string when it is safe as a file name, else a ValueError that says what to change."
+    s = str(value)
+    if not _SAFE_ID.fullmatch(s) or '..' in s:
+        raise ValueError(f"{what} {s!r} cannot be used as a file name: use 1-128 letters, digits, '.', '_' or '-', starting with a "
+                         "letter or digit (no '/', '\\', '..', spaces or absolute paths); rename it (manifest column or sample_id=)")
+    return s
+
+def inside(root, # the folder a stage may write in (e.g. the run folder)
+           path, # the path it is about to write
+          ) -> Path:
+    "`path` (as a Path) when it lies inside `root` after normalising `..`, else a ValueError naming both."
+    r, p = os.path.abspath(root), os.path.abspath(path)
+    if os.path.commonpath([r, p]) != r or p == r:
+        raise ValueError(f"refusing to write {path}: it resolves to {p}, which is outside the output folder {r}; "
+                         "a sample id or file name contains a path (check the manifest)")
+    return Path(path)
 
 # %% ../nbs/00_core.ipynb #21d94d0a
 @dataclass

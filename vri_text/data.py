@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .core import Config, get_logger, atomic_write, atomic_path, progress
+from .core import Config, get_logger, atomic_write, atomic_path, progress, safe_id
 
 log = get_logger('data')
 SLIDE_EXTS = ('.svs', '.tif', '.tiff', '.ndpi', '.mrxs', '.scn', '.vms', '.vmu', '.bif', '.btf', '.qptiff')
@@ -23,9 +23,10 @@ class DataError(ValueError):
     "Bad input: the message names the sample and file, says what is wrong and what to do."
 
 # %% auto #0
-__all__ = ['log', 'SLIDE_EXTS', 'POSITION_COLUMNS', 'NORMALIZATIONS', 'DataError', 'Sample', 'slide_info', 'read_positions',
-           'write_10x_h5', 'write_spaceranger', 'read_visium', 'read_hest', 'read_h5ad', 'Splits', 'Cohort',
-           'common_genes', 'normalize', 'morans_i', 'select_genes', 'split_sizes', 'split_cohort']
+__all__ = ['log', 'SLIDE_EXTS', 'POSITION_COLUMNS', 'MANIFEST_COLUMNS', 'NORMALIZATIONS', 'DataError', 'Sample',
+           'check_slide_depth', 'slide_info', 'read_positions', 'write_10x_h5', 'write_spaceranger', 'read_visium',
+           'read_hest', 'read_h5ad', 'Splits', 'Cohort', 'common_genes', 'normalize', 'morans_i', 'select_genes',
+           'split_sizes', 'split_cohort']
 
 # %% ../nbs/01_data.ipynb #f92b696a
 @dataclass
@@ -39,9 +40,15 @@ class Sample:
     source:str='' # where it was read from: 'visium', 'hest', 'h5ad', ...
 
     def __post_init__(self):
+        try: self.sample_id = safe_id(self.sample_id)
+        except ValueError as e: raise DataError(str(e)) from None
         self.wsi_path = Path(self.wsi_path)
-        if self.mpp is None or not (self.mpp > 0):
-            raise ValueError(f"sample {self.sample_id}: no valid microns-per-pixel (mpp={self.mpp!r}) for slide {self.wsi_path}")
+        try: mpp = float(self.mpp)
+        except (TypeError, ValueError): mpp = math.nan
+        if not (math.isfinite(mpp) and mpp > 0):
+            raise DataError(f"sample {self.sample_id}: no valid microns-per-pixel (mpp={self.mpp!r}) for slide {self.wsi_path}; "
+                            "give a finite positive number of um per level-0 pixel")
+        self.mpp = mpp
 
     @property
     def n_spots(self) -> int: return self.adata.n_obs
@@ -63,10 +70,26 @@ def _need(path, sample_id, what:str) -> Path:
     if not path.exists(): raise FileNotFoundError(f"sample {sample_id}: missing {what}: {path} does not exist")
     return path
 
+def check_slide_depth(wsi, # a slide file
+                      sample_id:str='?', # for the message
+                     ):
+    "Refuse a TIFF-family slide that stores more than 8 bits per sample (openslide would keep only part of each value, silently)."
+    wsi = Path(wsi)
+    if wsi.suffix.lower() not in ('.svs', '.tif', '.tiff', '.btf', '.qptiff', '.ndpi', '.scn', '.bif'): return
+    import tifffile
+    try:
+        with tifffile.TiffFile(wsi) as t: bits = int(t.pages.first.bitspersample)
+    except Exception: return  # not readable as TIFF here: openslide decides (and names the file if it cannot)
+    if bits > 8:
+        raise DataError(f"sample {sample_id}: slide {wsi.name} stores {bits}-bit samples; vri_text reads 8-bit RGB slides (openslide would "
+                        "keep only part of each value without a word). Convert it to 8-bit RGB (rescale to 0-255, e.g. with "
+                        "vri_text.synthetic.write_slide or vips) and use the converted file")
+
 def slide_info(wsi, sample_id:str='?') -> tuple[tuple[int, int], float|None]:
     "Level-0 (width, height) and the mpp the slide's metadata declares (None if it declares none)."
     import openslide
     wsi = _need(wsi, sample_id, 'whole-slide image')
+    check_slide_depth(wsi, sample_id)
     try: s = openslide.OpenSlide(str(wsi))
     except openslide.OpenSlideError as e:
         raise DataError(f"sample {sample_id}: openslide cannot read slide {wsi} ({e}); convert it to a pyramidal TIFF/SVS") from e
@@ -98,8 +121,10 @@ def _check_counts(adata, sample_id, counts_file):
     if len(dup): raise DataError(f"sample {sample_id}: {len(dup)} duplicate barcodes in {Path(counts_file).name} (e.g. {list(dup[:3])}); "
                                  "barcodes must be unique within a sample")
     data = adata.X.data
-    n_nan, n_neg = int(np.isnan(data).sum()), int((data < 0).sum())
+    n_nan, n_inf, n_neg = int(np.isnan(data).sum()), int(np.isinf(data).sum()), int((data < 0).sum())
     if n_nan: raise DataError(f"sample {sample_id}: {n_nan} NaN counts in {Path(counts_file).name}; X must hold raw UMI counts (finite, >= 0)")
+    if n_inf: raise DataError(f"sample {sample_id}: {n_inf} infinite counts in {Path(counts_file).name}; X must hold raw UMI counts (finite, >= 0): "
+                              "fix or re-export the counts")
     if n_neg: raise DataError(f"sample {sample_id}: {n_neg} negative counts in {Path(counts_file).name}; X must hold raw UMI counts, "
                               "not normalised or scaled values")
     if adata.var_names.duplicated().any():
@@ -229,7 +254,13 @@ def read_visium(path, # Space Ranger `outs/` folder (or the sample folder holdin
     adata.X = _as_counts(adata.X)
     _check_counts(adata, sid, h5)
     positions = read_positions(pos, sid)
-    scalefactors = json.loads(sf_file.read_text())
+    try: scalefactors = json.loads(sf_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"sample {sid}: {sf_file} is not valid JSON ({e}); restore spatial/scalefactors_json.json from the Space Ranger output") from e
+    d = scalefactors.get('spot_diameter_fullres') if isinstance(scalefactors, dict) else None
+    if not isinstance(scalefactors, dict) or (d is not None and not (isinstance(d, (int, float)) and math.isfinite(d) and d > 0)):
+        raise DataError(f"sample {sid}: {sf_file.name} should be a JSON object with a positive spot_diameter_fullres (pixels), got "
+                        f"{str(scalefactors)[:80]!r}; restore it from the Space Ranger output")
     bc = adata.obs_names
     extra = bc.difference(positions.index)
     if len(extra): raise DataError(f"sample {sid}: {len(extra)} of {len(bc)} barcodes in {h5.name} have no row in {pos.name} "
@@ -245,7 +276,6 @@ def read_visium(path, # Space Ranger `outs/` folder (or the sample folder holdin
     for c in ('in_tissue', 'array_row', 'array_col'): adata.obs[c] = p[c].to_numpy()
     adata.obsm['spatial'] = p[['pxl_col_in_fullres', 'pxl_row_in_fullres']].to_numpy(dtype=float)
     adata.uns['spatial'] = {sid: {'scalefactors': scalefactors, 'metadata': {'source': 'spaceranger', 'positions': pos.name}}}
-    d = scalefactors.get('spot_diameter_fullres')
     hint = f" (the spot diameter in {sf_file.name}, {d:.1f} px for 55 um, suggests about {55/d:.3g})" if d else ''
     return _make_sample(sid, adata, wsi, mpp, None, None, patient_id, 'visium', h5, pos, hint)
 
@@ -319,6 +349,45 @@ class Splits(Config):
         for k in ('train', 'val', 'test'):
             if sample_id in getattr(self, k): return k
         raise KeyError(f"sample {sample_id!r} is in no split")
+
+MANIFEST_COLUMNS = {'sample_id': ('sample_id',), 'path': ('path', 'outs', 'folder'), 'wsi': ('wsi', 'image', 'slide'),
+                    'patient_id': ('patient_id', 'patient'), 'mpp': ('mpp',), 'format': ('format',)} # column -> names accepted (any case)
+
+def _manifest_table(manifest:Path):
+    "The manifest as strings, its columns renamed to `MANIFEST_COLUMNS`' keys; a DataError when one is missing or given twice."
+    import pandas as pd
+    try: t = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(f"manifest {manifest}: not a readable CSV ({type(e).__name__}: {e})") from e
+    ren = {}
+    for key, names in MANIFEST_COLUMNS.items():
+        have = [c for c in t.columns if str(c).strip().lower() in names]
+        if len(have) > 1: raise DataError(f"manifest {manifest}: columns {have} all mean {key!r}; keep one of them")
+        if have: ren[have[0]] = key
+    t = t.rename(columns=ren)
+    miss = [k for k in ('sample_id', 'path') if k not in t.columns]
+    if miss:
+        raise DataError(f"manifest {manifest}: no {' and no '.join('/'.join(MANIFEST_COLUMNS[k]) for k in miss)} column (it has {list(t.columns)}); "
+                        "expected sample_id and path (or outs/folder), optionally patient_id, wsi (or image/slide), mpp, format")
+    return t
+
+def _manifest_row(r:dict, k:int, manifest:Path) -> tuple:
+    "(sample_id, path, mpp or None) of manifest row `k`, checked; a DataError naming the manifest and sample."
+    sid = str(r['sample_id']).strip()
+    where = f"manifest {manifest.name}, row {k + 2}" + (f", sample {sid}" if sid else '')
+    if not sid: raise DataError(f"{where}: empty sample_id; every row needs one")
+    try: safe_id(sid)
+    except ValueError as e: raise DataError(f"{where}: {e}") from None
+    path = str(r['path']).strip()
+    if not path: raise DataError(f"{where}: empty path; give the Space Ranger outs folder, the HEST root or the h5ad file (relative to the manifest)")
+    v = str(r.get('mpp', '')).strip()
+    if not v: return sid, path, None
+    try: mpp = float(v)
+    except ValueError: mpp = math.nan
+    if not (math.isfinite(mpp) and mpp > 0):
+        raise DataError(f"{where}: mpp {v!r} is not a positive number; give microns per level-0 pixel (e.g. 0.2635) or leave it empty "
+                        "to use the slide's metadata")
+    return sid, path, mpp
 
 class Cohort:
     "Samples plus a table (sample_id, patient_id, source, n_spots, mpp, split)."
@@ -396,20 +465,18 @@ class Cohort:
                    root=root)
 
     @classmethod
-    def from_csv(cls, manifest, # CSV: sample_id, path[, patient_id, wsi, mpp, format]
+    def from_csv(cls, manifest, # CSV: sample_id, path (or outs/folder)[, patient_id, wsi (or image/slide), mpp, format]
                 ) -> 'Cohort':
         "Read the samples a manifest lists."
-        import pandas as pd
         manifest = _need(manifest, 'manifest', 'cohort manifest')
-        t = pd.read_csv(manifest, dtype=str, keep_default_na=False)
-        miss = [c for c in ('sample_id', 'path') if c not in t.columns]
-        if miss: raise DataError(f"manifest {manifest}: missing columns {miss}; needs sample_id, path (optional patient_id, wsi, mpp, format)")
+        t = _manifest_table(manifest)
         rel = lambda p: (manifest.parent/p) if p and not Path(p).is_absolute() else (Path(p) if p else None)
+        records = t.to_dict('records')
+        checked = [_manifest_row(r, k, manifest) for k, r in enumerate(records)]  # every row checked before any is read
         samples = []
-        for r in progress(t.to_dict('records'), desc='reading samples'):
-            sid, path = r['sample_id'], rel(r['path'])
+        for r, (sid, path, mpp) in progress(list(zip(records, checked)), desc='reading samples'):
+            path = rel(path)
             wsi, pid = rel(r.get('wsi', '')), r.get('patient_id') or None
-            mpp = float(r['mpp']) if r.get('mpp') else None
             fmt = r.get('format') or ('h5ad' if path.suffix == '.h5ad' else 'hest' if (path/'st').is_dir() else 'visium')
             if fmt == 'visium': s = read_visium(path, wsi=wsi, sample_id=sid, patient_id=pid, mpp=mpp)
             elif fmt == 'hest':

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import json
@@ -17,13 +18,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import atomic_path, atomic_write, get_device, get_logger, progress, sha256_file
+from .core import (StoreError, atomic_path, atomic_write, clean_temps, get_device, get_logger, inside, progress, safe_id,
+                           sha256_file, store_lock)
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'ENCODERS', 'synthetic_he', 'write_test_store', 'ImageTransform', 'as_uint8_batch',
            'Encoder', 'find_weights_file', 'load_state_dict_file', 'load_weights_into', 'handcrafted_feature_names',
-           'handcrafted_features', 'get_encoder', 'patch_settings', 'load_features', 'list_feature_samples',
-           'PatchBatches', 'resolve_stores', 'extract_features', 'main']
+           'handcrafted_features', 'get_encoder', 'patch_settings', 'read_store_meta', 'read_manifest', 'load_features',
+           'list_feature_samples', 'PatchBatches', 'resolve_stores', 'extract_features', 'write_features', 'main']
 
 # %% ../nbs/03_features.ipynb #9cd08340
 def synthetic_he(n:int, # number of patches
@@ -53,8 +55,9 @@ def write_test_store(path, # output .h5 file; its stem is the sample id
                      target_mpp:float=0.5, # recorded in the attrs, microns per pixel
                      patch_px:int=224, # patch side in pixels
                     ) -> Path:
-    "Write a small patch store in the project's format from synthetic H&E-like patches."
+    "Write a small patch store in the project's format (with pixel checksums) from synthetic H&E-like patches."
     import h5py
+    from vri_text.patching import patch_digests, store_checksum
     path = Path(path)
     imgs = synthetic_he(n, seed, patch_px)
     coords = np.stack([np.arange(n)*patch_px, np.full(n, 2*patch_px)], 1).astype(np.int64)
@@ -64,7 +67,8 @@ def write_test_store(path, # output .h5 file; its stem is the sample id
         f.create_dataset('img', data=imgs, chunks=(1, patch_px, patch_px, 3))
         f.create_dataset('coords', data=coords)
         f.create_dataset('barcode', data=barcodes)
-        f.attrs.update(target_mpp=target_mpp, patch_px=patch_px, config=json.dumps(cfg))
+        f['img_sha256'] = digests = patch_digests(imgs)
+        f.attrs.update(target_mpp=target_mpp, patch_px=patch_px, config=json.dumps(cfg), img_checksum=store_checksum(digests))
     return path
 
 # %% ../nbs/03_features.ipynb #4c88dc85
@@ -457,7 +461,7 @@ def _store_meta(path:Path) -> dict:
             n, shape = f['img'].shape[0], f['img'].shape
             barcodes, coords, settings = f['barcode'][:], f['coords'][:], patch_settings(f)
     except (OSError, KeyError) as e:
-        raise ValueError(f"patch store {path}: cannot read it as a patch store ({e}); rebuild it with the patching stage") from e
+        raise StoreError(path, f"cannot read it as a patch store ({e}); truncated or corrupted?", "rebuild it with the patching stage") from e
     if len(barcodes) != n or len(coords) != n:
         raise ValueError(f"patch store {path}: {n} images but {len(barcodes)} barcodes and {len(coords)} coords; rebuild it")
     if len(shape) != 4 or shape[-1] != 3: raise ValueError(f"patch store {path}: img has shape {shape}, expected (N, H, W, 3)")
@@ -493,6 +497,16 @@ def _read_manifest(path:Path) -> dict|None:
             return m
     except (OSError, KeyError, ValueError): return None
 
+def read_store_meta(path # a patch store
+                   ) -> dict:
+    "What a feature manifest records of a patch store: sample id, patch count, barcodes, coords, settings (attrs) and fingerprint."
+    return _store_meta(Path(path))
+
+def read_manifest(path # a feature file
+                 ) -> dict|None:
+    "The manifest of a finished feature file; None when it is incomplete or unreadable."
+    return _read_manifest(Path(path))
+
 def load_features(path, # a feature file, or an encoder folder (with `sample_id`)
                   sample_id:str|None=None, # sample to load from an encoder folder
                  ) -> tuple:
@@ -503,9 +517,15 @@ def load_features(path, # a feature file, or an encoder folder (with `sample_id`
         if sample_id is None: raise ValueError(f"{p} is a folder: pass sample_id (one of {list_feature_samples(p)[:10]})")
         p = p/f'{sample_id}.h5'
     if not p.exists(): raise FileNotFoundError(f"feature file {p} does not exist; run extract_features for this sample and encoder")
-    with h5py.File(p, 'r') as f:
-        if not f.attrs.get('complete', False): raise ValueError(f"feature file {p} is incomplete; rerun extract_features")
-        feats, bcs, man = f['features'][:], [b.decode() for b in f['barcode'][:]], json.loads(f.attrs['manifest'])
+    todo = 'delete it and rerun extract_features (it recomputes missing samples)'
+    try:
+        with h5py.File(p, 'r') as f:
+            if not f.attrs.get('complete', False): raise StoreError(p, 'feature file is incomplete (its run was interrupted)', todo)
+            feats, bcs, man = f['features'][:], [b.decode() for b in f['barcode'][:]], json.loads(f.attrs['manifest'])
+    except (OSError, KeyError, json.JSONDecodeError) as e:
+        raise StoreError(p, f"unreadable as a feature file ({type(e).__name__}: {e}); truncated or corrupted?", todo) from e
+    if len(feats) != len(bcs) or len(feats) != man.get('n_patches', len(feats)):
+        raise StoreError(p, f"feature file holds {len(feats)} rows, {len(bcs)} barcodes and a manifest for {man.get('n_patches')} patches", todo)
     return feats, bcs, man
 
 def list_feature_samples(path # an encoder folder of feature files
@@ -566,6 +586,24 @@ def _dist_setup(distributed:bool|None):
     else: dist.init_process_group('gloo')
     return dist.get_rank(), dist.get_world_size(), True
 
+def _fd_room(n:int):
+    "Let this process hold `n` lock files open at once (raise the soft limit on open files if it is lower)."
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = n + 256
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+    except (ImportError, ValueError, OSError): pass  # no resource module (Windows) or not allowed: the default limit stays
+
+def _verify_pixels(meta:dict, log):
+    "Check a patch store's pixels against its recorded checksums before encoding them."
+    from vri_text.patching import verify_patch_store
+    if 'img_checksum' not in meta['settings']:
+        log.info(f"{meta['path']}: no pixel checksums recorded (not written by vri_text's patching); its pixels are not verified")
+        return
+    verify_patch_store(meta['path'])
+
 def _write_sample(out:Path, enc:Encoder, meta:dict, feats:np.ndarray, dtype:str):
     import h5py
     man = _manifest(enc, meta, dtype)
@@ -595,6 +633,7 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
     paths = resolve_stores(stores)
     if not paths: raise FileNotFoundError(f"no patch stores (*.h5) found in {stores}")
     rank, world, created = _dist_setup(distributed)
+    held = {}  # sample id -> its store lock, for the samples this process will write
     try:
         if isinstance(encoder, str):
             dev = None
@@ -612,14 +651,18 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
         mine = paths[rank::world]
         counts = dict(computed=0, skipped=0, recomputed=0, redone=0)
         todo = []
-        for p in mine:
+        _fd_room(len(mine))
+        for p in mine:  # sorted: two processes take the locks in the same order, so they cannot deadlock
             meta = _store_meta(p)
-            sid, out = meta['sample_id'], edir/f"{meta['sample_id']}.h5"
-            stale = sorted(edir.glob(f'.{sid}.h5.*.tmp.h5'))
-            for s in stale: s.unlink()
+            sid = safe_id(meta['sample_id'], f'sample id (the name of patch store {p})')
+            out = inside(edir, edir/f"{sid}.h5")
+            lock = contextlib.ExitStack(); lock.enter_context(store_lock(out))  # held until this sample's file is written
+            stale = clean_temps(out)  # a live writer would hold the lock: these are a killed run's
             expected = _manifest(enc, meta, dtype)
             have = _read_manifest(out) if out.exists() else None
-            if have is not None and not overwrite and not _manifest_diff(have, expected): counts['skipped'] += 1; continue
+            if have is not None and not overwrite and not _manifest_diff(have, expected): counts['skipped'] += 1; lock.close(); continue
+            held[sid] = lock
+            _verify_pixels(meta, log)
             if stale: counts['redone'] += 1; log.info(f"{sid}: an interrupted run left a temporary file; redoing it")
             elif have is not None and not overwrite: counts['recomputed'] += 1; log.info(f"{sid}: cached features differ in {_manifest_diff(have, expected)}; recomputing")
             elif out.exists() and have is None: counts['redone'] += 1; log.info(f"{sid}: {out.name} is incomplete or unreadable; redoing it")
@@ -648,9 +691,12 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
             if on_batch is not None: on_batch(meta['sample_id'], a, b)
             if b == meta['n']:
                 _write_sample(edir/f"{meta['sample_id']}.h5", enc, meta, np.concatenate(bufs.pop(path)), dtype)
+                held.pop(meta['sample_id']).close()
         bar.close()
         for m in todo:  # stores with no patches never appear in the loader
-            if m['n'] == 0: _write_sample(edir/f"{m['sample_id']}.h5", enc, m, np.zeros((0, enc.out_dim), np.float32), dtype)
+            if m['n'] == 0:
+                _write_sample(edir/f"{m['sample_id']}.h5", enc, m, np.zeros((0, enc.out_dim), np.float32), dtype)
+                held.pop(m['sample_id']).close()
         summary = dict(encoder_id=enc.id, dir=str(edir), rank=rank, world_size=world, samples=[m.stem for m in mine], **counts)
         if world > 1:
             import torch.distributed as dist
@@ -662,9 +708,30 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
         log.info(f"{enc.id}: {summary['computed']} computed, {summary['skipped']} skipped, {summary['recomputed']} recomputed, {summary['redone']} redone -> {edir}")
         return summary
     finally:
+        for lock in held.values(): lock.close()
         if created:
             import torch.distributed as dist
             dist.destroy_process_group()
+
+# %% ../nbs/03_features.ipynb #6cad81f3
+def write_features(path, # feature file to write: `<features root>/<encoder dirname>/<sample_id>.h5`
+                   encoder:Encoder, # the encoder that made them
+                   store_meta:dict, # `read_store_meta` of the patch store they encode
+                   features, # (N, D) array, row i the encoding of patch i of the store
+                   dtype:str='float32', # on-disk dtype: 'float32' or 'float16'
+                  ) -> Path:
+    "Write one sample's feature file with its manifest, atomically, exactly as `extract_features` does."
+    if dtype not in ('float32', 'float16'): raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
+    f = np.asarray(features, dtype=np.float32)
+    if f.shape != (store_meta['n'], encoder.out_dim):
+        raise ValueError(f"{store_meta['sample_id']}: features of shape {f.shape} for {store_meta['n']} patches and {encoder.id} (out_dim {encoder.out_dim})")
+    path = Path(path)
+    if not (path.parent/'encoder.json').exists():  # what extract_features writes beside the files (the viewer lists encoders by it)
+        with atomic_write(path.parent/'encoder.json', 'w') as fh:
+            json.dump(dict(encoder_id=encoder.id, encoder=encoder.name, weights=encoder.weights, out_dim=encoder.out_dim,
+                           precision=encoder.precision, feature_names=encoder.feature_names), fh, indent=1)
+    _write_sample(path, encoder, store_meta, f, dtype)
+    return path
 
 # %% ../nbs/03_features.ipynb #ae18ed27
 def main(argv:list|None=None # command-line arguments (None: sys.argv[1:])

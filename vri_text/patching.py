@@ -12,20 +12,22 @@ import hashlib
 import itertools
 import json
 import math
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .core import Config, atomic_path, get_logger, progress
+from .core import Config, StoreError, atomic_path, clean_temps, get_logger, inside, progress, safe_id, store_lock
 
 _log = get_logger('patching')
 
 # %% auto #0
 __all__ = ['EDGE_POLICIES', 'SUMMARY_COLUMNS', 'PatchConfig', 'choose_level', 'patch_boxes', 'SlideReader', 'slide_thumbnail',
-           'otsu_threshold', 'tissue_mask', 'box_fraction', 'make_pool', 'extract_patches', 'read_patch_store',
-           'read_dropped', 'plot_patch_qc', 'extract_cohort_patches']
+           'otsu_threshold', 'is_grayscale', 'tissue_mask', 'box_fraction', 'make_pool', 'patch_digests',
+           'store_checksum', 'verify_patch_store', 'extract_patches', 'read_patch_store', 'read_dropped',
+           'plot_patch_qc', 'extract_cohort_patches']
 
 # %% ../nbs/02_patching.ipynb #2d48220b
 EDGE_POLICIES = ('pad', 'drop')
@@ -44,9 +46,9 @@ class PatchConfig(Config):
     tissue_sat:float|None=None # HSV saturation above which a pixel is tissue; None: Otsu per slide, clipped to sat_clip
     sat_clip:tuple=(0.05, 0.2) # bounds on the Otsu saturation threshold (guards all-tissue or all-glass slides)
     thumb_mpp:float=8.0 # microns per pixel of the thumbnail the tissue mask is computed on
-    scale_tol:float=1e-3 # relative scale mismatch treated as equal (level choice; exact crops without resampling)
+    scale_tol:float=2.5e-3 # relative scale mismatch treated as equal (level choice; exact crops): 0.25% moves a 224 px patch's edges < 0.3 px
     block_px:int=2048 # side of one region read, in read-level pixels; bounds memory per worker
-    workers:int=1 # processes reading blocks, each opening the slide itself
+    workers:int=1 # threads reading blocks (JPEG decoding, resampling and checksums release the GIL), each with its own open slide
     direct_tiles:bool=True # decode JPEG tiles of TIFF/SVS levels directly (same pixels as openslide, less overhead)
     compression:str|None=None # HDF5 compression of `img` (None, 'lzf' or 'gzip')
 
@@ -110,25 +112,35 @@ class SlideReader:
                  what:str='', # prefix for error messages, e.g. 'sample X: '
                  direct:bool=True, # decode tiles of tiled TIFF/SVS levels with tifffile instead of openslide's read_region
                 ):
-        self.path, self.osr = Path(path), _open_slide(path, what)
+        from vri_text.data import check_slide_depth
+        check_slide_depth(path, what.removeprefix('sample ').removesuffix(': ') or '?')
+        self.path, self.what, self.osr = Path(path), what, _open_slide(path, what)
         self.tiff, self.pages = None, {}
         if direct and self.osr.properties.get('openslide.vendor') in ('aperio', 'generic-tiff'):
             import tifffile
             self.tiff = tifffile.TiffFile(self.path)
             for L, dims in enumerate(self.osr.level_dimensions):
                 pg = next((q for q in self.tiff.pages if q.is_tiled and (q.imagewidth, q.imagelength) == tuple(dims)
-                           and q.imagedepth == 1 and q.samplesperpixel in (3, 4) and q.dtype == np.uint8), None)
+                           and q.imagedepth == 1 and q.samplesperpixel == 3 and q.dtype == np.uint8), None) # RGBA: openslide composites alpha
                 if pg is not None: self.pages[L] = pg
     dimensions = property(lambda self: self.osr.dimensions)
     level_dimensions = property(lambda self: self.osr.level_dimensions)
     level_downsamples = property(lambda self: self.osr.level_downsamples)
     properties = property(lambda self: self.osr.properties)
-    def read_region(self, loc, level, size): return self.osr.read_region(loc, level, size)
+    def read_region(self, loc, level, size):
+        "openslide's `read_region`, with an error naming the sample and slide when a tile cannot be decoded."
+        import openslide
+        try: return self.osr.read_region(loc, level, size)
+        except openslide.OpenSlideError as e: raise self._damaged(f'the region at {tuple(loc)} of level {level}', e) from e
+    def _damaged(self, where:str, e:Exception):
+        from vri_text.data import DataError
+        return DataError(f"{self.what}slide {self.path}: cannot decode {where} ({type(e).__name__}: {e}); the slide file is damaged: "
+                         "copy or export it again")
     def close(self):
         if self.tiff is not None: self.tiff.close()
         self.osr.close()
 
-    def read_tiles(self, level:int, x0:int, y0:int, x1:int, y1:int, pad_value:int=255):
+    def read_tiles(self, level:int, x0:int, y0:int, x1:int, y1:int, pad_value:int=255, need=None):
         "RGB pixels [x0, x1) x [y0, y1) of `level`, each tile under the region decoded once."
         pg = self.pages[level]
         W, H = pg.imagewidth, pg.imagelength
@@ -141,10 +153,11 @@ class SlideReader:
                 i = ty * ntx + tx
                 ax0, ay0 = max(x0, tx * tw), max(y0, ty * th)
                 ax1, ay1 = min(x1, tx * tw + tw, W), min(y1, ty * th + th, H)
-                if ax1 <= ax0 or ay1 <= ay0: continue
+                if ax1 <= ax0 or ay1 <= ay0 or (need is not None and (tx, ty) not in need): continue # `need`: only these tiles
                 fh.seek(pg.dataoffsets[i])
                 data = fh.read(pg.databytecounts[i])
-                tile = decode(data, i, jpegtables=pg.jpegtables)[0].reshape(th, tw, -1)
+                try: tile = decode(data, i, jpegtables=pg.jpegtables)[0].reshape(th, tw, -1)
+                except Exception as e: raise self._damaged(f'tile {i} of level {level} (x={tx * tw}, y={ty * th})', e) from e
                 out[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] = tile[ay0 - ty * th:ay1 - ty * th, ax0 - tx * tw:ax1 - tx * tw, :3]
         return out
 
@@ -204,14 +217,21 @@ def otsu_threshold(values, # values in [0, 1]
     m0 = np.cumsum(h * c); mu0 = m0 / np.maximum(w0, 1e-12); mu1 = (m0[-1] - m0) / np.maximum(w1, 1e-12)
     return float(edges[np.argmax(w0 * w1 * (mu0 - mu1) ** 2) + 1])
 
+def is_grayscale(rgb, # (H, W, 3) uint8 image
+                 tol:int=2, # largest channel spread still counted as grey (JPEG noise)
+                ) -> bool:
+    "True when no pixel has colour: the three channels differ by at most `tol` everywhere."
+    x = np.asarray(rgb)
+    return bool((x.max(-1).astype(np.int16) - x.min(-1) <= tol).all())
+
 def tissue_mask(rgb, # (H, W, 3) uint8 thumbnail
-                threshold:float|None=None, # saturation threshold; None: Otsu, clipped to `clip`
+                threshold:float|None=None, # saturation threshold (darkness for a grayscale image); None: Otsu, clipped to `clip`
                 clip:tuple=(0.05, 0.2), # bounds on the Otsu threshold
                ):
-    "Boolean tissue mask (HSV saturation above threshold) and the threshold used."
+    "Boolean tissue mask (HSV saturation above threshold; darkness on a grayscale image) and the threshold used."
     x = np.asarray(rgb, dtype=np.float32)
     mx, mn = x.max(-1), x.min(-1)
-    sat = (mx - mn) / np.maximum(mx, 1)
+    sat = 1 - x.mean(-1) / 255 if is_grayscale(rgb) else (mx - mn) / np.maximum(mx, 1)
     thr = float(np.clip(otsu_threshold(sat), *clip)) if threshold is None else float(threshold)
     return sat > thr, thr
 
@@ -230,28 +250,42 @@ def box_fraction(mask, # (H, W) boolean mask
     return (ii[y1, x1] - ii[y0, x1] - ii[y1, x0] + ii[y0, x0]) / area
 
 # %% ../nbs/02_patching.ipynb #b894a3cd
-_SLIDES = {} # per-process cache of the one slide a worker has open
+_LOCAL = threading.local() # per-thread cache of the one slide a reader thread has open
 
 def _worker_slide(path:str, direct:bool=True):
-    "The slide at `path`, opened once per process (the previous one is closed)."
-    s = _SLIDES.get((path, direct))
-    if s is None:
-        for old in _SLIDES.values(): old.close()
-        _SLIDES.clear()
-        s = _SLIDES[(path, direct)] = SlideReader(path, direct=direct)
+    "The slide at `path`, opened once per thread (the previous one is closed)."
+    s = getattr(_LOCAL, 'slide', None)
+    if s is None or getattr(_LOCAL, 'key', None) != (path, direct):
+        if s is not None and getattr(_LOCAL, 'own', True): s.close()
+        s, _LOCAL.key, _LOCAL.own = SlideReader(path, direct=direct), (path, direct), True
+        _LOCAL.slide = s
     return s
 
+def _lend_slide(slide, path:str, direct:bool):
+    "Let in-thread reads use an already open slide (not closed by `_worker_slide`); `slide=None` forgets it."
+    _LOCAL.slide, _LOCAL.key, _LOCAL.own = slide, ((path, direct) if slide is not None else None), False
+
 def _read_block(task, slide=None):
-    "Read one block and cut its patches; returns (indices, patches)."
+    "Read one block and cut its patches; returns (indices, patches, their sha256 digests)."
     from PIL import Image
     path, direct, level, ds, pad_value, p, exact, resample, bbox, idx, support, boxes = task
     slide = slide if slide is not None else _worker_slide(path, direct)
     ox, oy = int(bbox[0]), int(bbox[1])
-    region = _read(slide, level, ds, *bbox, pad_value=pad_value)
+    if level in getattr(slide, 'pages', ()): # decode only the tiles under some patch's support (glass between tissue is skipped)
+        pg = slide.pages[level]
+        region = slide.read_tiles(level, *(int(v) for v in bbox), pad_value, need=_needed_tiles(support, pg.tilewidth, pg.tilelength))
+    else: region = _read(slide, level, ds, *bbox, pad_value=pad_value)
     filt = getattr(Image.Resampling, resample.upper())
     out = np.empty((len(idx), p, p, 3), np.uint8)
     for k in range(len(idx)): out[k] = _cut(region, ox, oy, support[k], boxes[k], p, exact, filt)
-    return idx, out
+    return idx, out, patch_digests(out)
+
+def _needed_tiles(support, tw:int, th:int) -> set:
+    "(tx, ty) of the tiles of size tw x th that the support boxes (x0, y0, x1, y1) touch."
+    need = set()
+    for x0, y0, x1, y1 in np.asarray(support, dtype=np.int64):
+        need.update((tx, ty) for ty in range(max(y0, 0) // th, -(-y1 // th)) for tx in range(max(x0, 0) // tw, -(-x1 // tw)))
+    return need
 
 def _plan_blocks(boxes, support, block_px:int, per_spot:bool=False):
     "Group patches into blocks: lists of (bbox, indices), row-major over `block_px` cells."
@@ -280,7 +314,7 @@ def _iter_blocks(tasks, pool=None, in_flight:int=2):
     if pool is None:
         for t in tasks: yield _read_block(t)
         return
-    from vri_text.patching import _read_block as fn # the importable function, so spawned workers can find it
+    fn = _read_block
     n = max(1, getattr(pool, '_max_workers', 1) * in_flight)
     it = iter(tasks)
     pending = collections.deque(pool.submit(fn, t) for t in itertools.islice(it, n))
@@ -291,11 +325,10 @@ def _iter_blocks(tasks, pool=None, in_flight:int=2):
         yield res
 
 def make_pool(workers:int):
-    "A process pool of `workers` spawned processes (None for one worker: read in this process)."
+    "A pool of `workers` reader threads (None for one worker: read in the calling thread)."
     if workers <= 1: return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context('spawn'))
+    from concurrent.futures import ThreadPoolExecutor
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix='vri-patching')
 
 # %% ../nbs/02_patching.ipynb #67f716d4
 def _spots_sha(barcodes, centres) -> str:
@@ -310,6 +343,41 @@ def _store_settings(sample, cfg:PatchConfig) -> dict:
             'wsi': p.name, 'wsi_bytes': p.stat().st_size if p.exists() else None,
             'spots_sha': _spots_sha(sample.barcodes, sample.spatial)}
 
+def patch_digests(imgs # (N, H, W, 3) uint8 patches
+                 ) -> np.ndarray:
+    "(N, 32) uint8: the sha256 of each patch's bytes, the per-store checksum table (`img_sha256`)."
+    out = np.zeros((len(imgs), 32), np.uint8)
+    for k, x in enumerate(imgs): out[k] = np.frombuffer(hashlib.sha256(np.ascontiguousarray(x).tobytes()).digest(), np.uint8)
+    return out
+
+def store_checksum(digests # the (N, 32) table from `patch_digests`
+                  ) -> str:
+    "The store's `img_checksum` attribute: sha256 of its checksum table."
+    return hashlib.sha256(np.ascontiguousarray(digests, np.uint8).tobytes()).hexdigest()
+
+_checksum_of = store_checksum
+
+def verify_patch_store(path, # a store written by `extract_patches`
+                       batch:int=64, # patches read at a time
+                      ) -> int:
+    "Check every patch against the sha256 recorded when the store was written; the number checked, or a `StoreError` naming the file."
+    import h5py
+    path, todo = Path(path), 'delete it and rerun the patching stage'
+    try:
+        with h5py.File(path, 'r') as f:
+            if 'img_sha256' not in f or 'img_checksum' not in f.attrs:
+                raise StoreError(path, 'no pixel checksums recorded (written by an older vri_text or another tool)', todo)
+            want, img = f['img_sha256'][:], f['img']
+            if want.shape != (img.shape[0], 32) or _checksum_of(want) != f.attrs['img_checksum']:
+                raise StoreError(path, 'its checksum table does not match its img dataset or its recorded checksum (edited?)', todo)
+            bad = [a + k for a in range(0, img.shape[0], batch) for k, x in enumerate(img[a:a + batch])
+                   if hashlib.sha256(x.tobytes()).digest() != want[a + k].tobytes()]
+            if bad:
+                bcs = list(f['barcode'].asstr()[sorted(bad[:3])])
+                raise StoreError(path, f"{len(bad)} of {img.shape[0]} patches differ from the pixels written (e.g. {bcs}): edited or corrupted", todo)
+            return int(img.shape[0])
+    except (OSError, KeyError) as e: raise StoreError(path, f'unreadable as a patch store ({type(e).__name__}: {e}); truncated or corrupted?', todo) from e
+
 def _existing(out_path:Path, settings:dict):
     "The stored summary if `out_path` is a complete store with these settings, else None (with the reason logged)."
     import h5py
@@ -319,7 +387,12 @@ def _existing(out_path:Path, settings:dict):
     except (OSError, KeyError, ValueError) as e:
         _log.warning(f"{out_path}: unreadable patch store ({e}); rebuilding it")
         return None
-    if old == settings: return summary
+    if old == settings:
+        try: verify_patch_store(out_path)
+        except StoreError as e:
+            _log.log(logging.INFO if 'no pixel checksums' in e.reason else logging.WARNING, f"{out_path.name}: {e.reason}; rebuilding it")
+            return None
+        return summary
     diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
     if 'patch' in diff: diff += [f"patch.{k}" for k in sorted(settings['patch']) if old.get('patch', {}).get(k) != settings['patch'][k]]
     _log.info(f"{out_path.name}: stored with other settings ({', '.join(diff)}); rebuilding")
@@ -331,16 +404,26 @@ def extract_patches(sample, # a `vri_text.data.Sample`: spot centres in obsm['sp
                     config:PatchConfig|None=None, # patch settings; None uses `PatchConfig()`
                     force:bool=False, # rebuild even when a store with the same settings exists
                     reader:str='blocks', # 'blocks' (region reads cut into patches) or 'plain' (one read per spot)
-                    pool=None, # a process pool to reuse across samples; None makes one when config.workers > 1
+                    pool=None, # a reader pool (`make_pool`) to reuse across samples; None makes one when config.workers > 1
                     verbose:bool=True, # log this sample's counts at INFO (the cohort helper logs one total instead)
+                    on_block=None, # called as on_block(sample_id, n_patches) after each block is written (the fault suite kills there)
+                    on_patches=None, # called as on_patches(indices, patches) with each block's kept patches, in order, as they are written (streaming)
                     **kw, # `PatchConfig` fields overriding `config`, e.g. target_mpp=0.5, patch_px=224
                    ) -> dict:
-    "Cut one patch per spot at `target_mpp` into a HEST-style HDF5 store; return counts (reused when settings match)."
+    "Cut one patch per spot at `target_mpp` into a HEST-style HDF5 store; return counts (reused when settings and pixel checksums match)."
     import h5py
     t0 = time.perf_counter()
     cfg = (config or PatchConfig()).replace(**kw) if kw else (config or PatchConfig())
     if reader not in ('blocks', 'plain'): raise ValueError(f"reader must be 'blocks' or 'plain', got {reader!r}")
-    sid, out_path = str(sample.sample_id), Path(out_path)
+    sid, out_path = safe_id(sample.sample_id), Path(out_path)
+    with store_lock(out_path):  # a second writer of this store waits here, then finds it done and reuses it
+        left = clean_temps(out_path)  # only a dead writer's: a live one would hold the lock
+        if left: _log.info(f"{sid}: removed {len(left)} temporary file(s) an interrupted run left ({', '.join(p.name for p in left)})")
+        return _extract_locked(sample, sid, out_path, cfg, force, reader, pool, verbose, t0, on_block, on_patches)
+
+def _extract_locked(sample, sid, out_path, cfg, force, reader, pool, verbose, t0, on_block, on_patches=None) -> dict:
+    "The body of `extract_patches`, run while the store's lock is held."
+    import h5py
     what = f"sample {sid}: "
     settings = _store_settings(sample, cfg)
     if not force and (summary := _existing(out_path, settings)) is not None:
@@ -372,6 +455,9 @@ def extract_patches(sample, # a `vri_text.data.Sample`: spot centres in obsm['sp
         crosses = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > WL) | (boxes[:, 3] > HL)
         if cfg.edge == 'drop': reason[(reason == '') & crosses] = 'edge'
         thumb, s = slide_thumbnail(slide, mpp0, cfg.thumb_mpp, cfg.block_px)
+        gray = is_grayscale(thumb)
+        if gray: _log.warning(f"{sid}: slide {Path(sample.wsi_path).name} is grayscale (no colour in its thumbnail): read as RGB with "
+                              "R = G = B, tissue found by darkness instead of saturation; check the QC figure (plot_patch_qc)")
         mask, thr = tissue_mask(thumb, cfg.tissue_sat, cfg.sat_clip)
         tissue = box_fraction(mask, boxes * ds * s)
         if cfg.min_tissue > 0: reason[(reason == '') & (tissue < cfg.min_tissue)] = 'tissue'
@@ -390,14 +476,19 @@ def extract_patches(sample, # a `vri_text.data.Sample`: spot centres in obsm['sp
         tasks = ((str(sample.wsi_path), direct, L, ds, cfg.pad_value, p, exact, cfg.resample, bb, g, ks[g], kb[g]) for bb, g in blocks)
         own_pool = pool is None and cfg.workers > 1
         pool = make_pool(cfg.workers) if own_pool else pool
-        if pool is None: _SLIDES.clear(); _SLIDES[(str(sample.wsi_path), direct)] = slide # in-process reads reuse the open slide
+        if pool is None: _lend_slide(slide, str(sample.wsi_path), direct) # in-thread reads reuse the open slide
         from vri_text import __version__
         try:
             with atomic_path(out_path) as tmp, h5py.File(tmp, 'w') as f:
                 img = f.create_dataset('img', (len(keep), p, p, 3), np.uint8, chunks=(1, p, p, 3) if len(keep) else None,
                                        compression=cfg.compression)
-                for idx, patches in _iter_blocks(tasks, pool):
+                digests = np.zeros((len(keep), 32), np.uint8) # sha256 of each patch, as written
+                for idx, patches, dig in _iter_blocks(tasks, pool):
+                    if on_patches is not None: on_patches(idx, patches)
                     for a, b in _runs(idx): img[idx[a]:idx[a] + b - a] = patches[a:b] # slices: h5py's fancy-index writes are slow
+                    digests[idx] = dig
+                    if on_block is not None: on_block(sid, len(idx))
+                f['img_sha256'] = digests
                 str_dt = h5py.string_dtype('utf-8')
                 f['coords'] = coords0[keep]
                 f['barcode'] = np.asarray(barcodes[keep], dtype=str_dt)
@@ -412,10 +503,11 @@ def extract_patches(sample, # a `vri_text.data.Sample`: spot centres in obsm['sp
                                 'patch_size_level0': p * cfg.target_mpp / mpp0, 'edge': cfg.edge, 'min_tissue': cfg.min_tissue,
                                 'tissue_threshold': thr, 'resample': 'exact crop' if exact else cfg.resample,
                                 'config': cfg.to_json(), 'settings': json.dumps(settings, sort_keys=True),
-                                'summary': json.dumps(summary), 'vri_text_version': __version__})
+                                'summary': json.dumps(summary), 'vri_text_version': __version__,
+                                'grayscale': gray, 'img_checksum': _checksum_of(digests)})
         finally:
             if own_pool: pool.shutdown()
-            if pool is None: _SLIDES.clear()
+            if pool is None: _lend_slide(None, '', direct)
     return {**summary, 'seconds': time.perf_counter() - t0, 'skipped': False, 'path': str(out_path)}
 
 # %% ../nbs/02_patching.ipynb #5de3a2f3
@@ -494,6 +586,7 @@ def extract_cohort_patches(cohort, # a `Cohort` or any iterable of `Sample`s
                            out_dir, # folder for `<sample_id>.h5` stores and `patch_summary.csv`
                            config:PatchConfig|None=None, # patch settings; None uses `PatchConfig()`
                            force:bool=False, # rebuild stores even when their settings match
+                           on_block=None, # passed to `extract_patches`
                            **kw, # `PatchConfig` fields overriding `config`
                           ):
     "Patch every sample of `cohort` into `out_dir`; return a summary `DataFrame` (one row per sample)."
@@ -501,14 +594,15 @@ def extract_cohort_patches(cohort, # a `Cohort` or any iterable of `Sample`s
     cfg = (config or PatchConfig()).replace(**kw) if kw else (config or PatchConfig())
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     samples = list(cohort)
-    ids = [str(s.sample_id) for s in samples]
+    ids = [safe_id(s.sample_id) for s in samples]  # every id checked before anything is written
     if len(set(ids)) != len(ids):
         raise ValueError(f"cohort has repeated sample ids {sorted({i for i in ids if ids.count(i) > 1})}; store names must be unique")
     pool = make_pool(cfg.workers)
     rows = []
     try:
         for smp in progress(samples, desc='patching', total=len(samples)):
-            rows.append(extract_patches(smp, out_dir/f'{smp.sample_id}.h5', cfg, force=force, pool=pool, verbose=False))
+            rows.append(extract_patches(smp, inside(out_dir, out_dir/f'{smp.sample_id}.h5'), cfg, force=force, pool=pool, verbose=False,
+                                        on_block=on_block))
     finally:
         if pool is not None: pool.shutdown()
     df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
