@@ -1,11 +1,20 @@
-"""Benchmark: spot patching with block reads + parallel workers vs the plain way (one read_region per spot, one process).
+"""Benchmark: vri_text's `extract_patches` (tissue filter on) vs a plain loop, on a slide that needs resampling.
 
-Usage (from the project root):  .venv/bin/python bench/bench_patching.py [--size 20000] [--workers 2] [--record bench/patching_results.md]
+Usage (from the project root):
+  .venv/bin/python bench/bench_patching.py [--cpus 1 2] [--reps 3] [--record bench/patching_results.md]
 
-Slides: a 40x synthetic slide (size x size px at 0.25 um/px, written tile by tile so it is never whole in memory),
-a 20x synthetic slide (size/2.5 px square at 0.5 um/px) and, when present, the real CMU-1-Small-Region.svs (0.499 um/px).
-Spots: a Visium-like hexagonal grid (100 um centre to centre) over each whole slide. Each run is a fresh process
-(so peak memory is its own); the stores of both readers are compared pixel for pixel.
+Slide: a generated HEST-like 8000 x 8000 px generic pyramidal JPEG TIFF at 0.499 um/px (kept under --work, never in
+git), spots on a 100 um hexagonal grid; patches 224 px at 0.5 um/px, so every patch is resampled.
+- plain loop: what a user writes first: per spot one openslide `read_region` at level 0, PIL Lanczos resize to
+  224 px, one HDF5 row write; every spot (no tissue filter), one process.
+- vri_text: `extract_patches(sample, out, PatchConfig(workers=c))` with its defaults (tissue filter on), pinned to
+  c CPUs with `taskset` for each c in --cpus; `workers` are reader threads.
+- vri_text with `scale_tol=2.5e-3` (opt-in): the 0.2% scale mismatch is cut as exact crops instead of Lanczos-resampled,
+  for the smallest and largest c: the comparison with what the plain loop does, which does not resample either: it
+  reads round(224 * 0.5 / 0.499) = 224 px, and PIL's resize to the same size is a copy.
+Each run is a fresh process (own peak RSS); runs are interleaved (plain, vri_text c1, c2, ..., repeated --reps
+times) so load changes hit all alike; the table gives medians. The vri_text stores of every c are compared pixel for
+pixel (workers never change a pixel).
 """
 from __future__ import annotations
 
@@ -16,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+if 'PYTHONPATH' not in os.environ: sys.path.insert(1, str(ROOT))  # the checkout's vri_text, installed or not
 REAL = ROOT.parent/'shared'/'data'/'CMU-1-Small-Region.svs'
 TILE = 256
 
@@ -70,20 +80,53 @@ def hex_spots(W, H, mpp, pitch_um=100.0):
     return np.array(pts) / mpp
 
 
-def run_one(a):
-    "Child process: patch one slide with one reader; print a JSON line."
+def hest_like_slide(work: Path, size: int = 8000, mpp: float = 0.499):
+    "The HEST-like benchmark slide (generated once under `work`): (path, mpp)."
+    work.mkdir(parents=True, exist_ok=True)
+    return write_big_slide(work/f'hest{size}_{str(mpp).replace(".", "")}.tif', size, mpp), mpp
+
+
+def make_sample(wsi, mpp, xy, sid='bench'):
+    "A `Sample` with no genes at level-0 centres `xy`."
     import anndata
     from vri_text.data import Sample
-    from vri_text.patching import extract_patches, PatchConfig
-    xy = np.load(a.spots)
-    ad = anndata.AnnData(np.zeros((len(xy), 1), np.float32), obsm={'spatial': xy})
+    ad = anndata.AnnData(np.zeros((len(xy), 1), np.float32), obsm={'spatial': np.asarray(xy, float)})
     ad.obs_names = [f's{i}' for i in range(len(xy))]
-    smp = Sample('bench', ad, a.wsi, a.mpp)
+    return Sample(sid, ad, wsi, mpp)
+
+
+def plain_loop(wsi, mpp, xy, out, target_mpp=0.5, p=224):
+    "The baseline: one read_region per spot at level 0, PIL Lanczos resize, one HDF5 row write per patch."
+    import h5py, openslide
+    from PIL import Image
+    side = int(round(p * target_mpp / mpp))
+    with openslide.OpenSlide(str(wsi)) as sl, h5py.File(out, 'w') as f:
+        img = f.create_dataset('img', (len(xy), p, p, 3), np.uint8, chunks=(1, p, p, 3))
+        for i, (x, y) in enumerate(xy):
+            reg = sl.read_region((int(round(x - side / 2)), int(round(y - side / 2))), 0, (side, side)).convert('RGB')
+            img[i] = np.asarray(reg.resize((p, p), Image.LANCZOS))
+        f['coords'] = np.round(np.asarray(xy) - side / 2).astype(np.int64)
+    return len(xy)
+
+
+def run_one(a):
+    "Child process: one run; print a JSON line."
+    xy = np.load(a.spots)
+    import anndata, h5py, openslide, PIL.Image  # noqa: F401  (imports are not timed, for either side)
+    from vri_text.patching import extract_patches, PatchConfig
+    smp = make_sample(a.wsi, a.mpp, xy)
+    ru = resource.getrusage(resource.RUSAGE_SELF); cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
-    s = extract_patches(smp, a.out, PatchConfig(workers=a.workers, block_px=a.block_px), reader=a.reader, force=True)
+    if a.reader == 'loop':
+        kept = spots = plain_loop(a.wsi, a.mpp, xy, a.out)
+    else:
+        kw = {} if a.scale_tol is None else dict(scale_tol=a.scale_tol)
+        s = extract_patches(smp, a.out, PatchConfig(workers=a.workers, block_px=a.block_px, **kw), reader=a.reader, force=True)
+        kept, spots = s['kept'], s['spots']
     wall = time.perf_counter() - t0
-    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print(json.dumps({'kept': s['kept'], 'spots': s['spots'], 'seconds': wall, 'peak_rss_mib': rss / 1024}))
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    rss = max(ru.ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(json.dumps({'kept': kept, 'spots': spots, 'seconds': wall, 'cpu_s': ru.ru_utime + ru.ru_stime - cpu0, 'peak_rss_mib': rss / 1024}))
 
 
 def same_patches(a, b, chunk=256):
@@ -93,57 +136,102 @@ def same_patches(a, b, chunk=256):
         return all(np.array_equal(fa['img'][i:i + chunk], fb['img'][i:i + chunk]) for i in range(0, len(fa['img']), chunk))
 
 
+def _resize_loop(n):
+    "n Lanczos resizes of a 240 px RGB image to 224 px (the per-patch work of vri_text on a 0.499 um/px slide)."
+    from PIL import Image
+    im = Image.fromarray(np.random.default_rng(0).integers(0, 255, (240, 240, 3), np.uint8))
+    for _ in range(n): im.resize((224, 224), Image.LANCZOS, box=(4.3, 4.7, 228.75, 229.15))
+    return n
+
+
+def parallel_control(c: int, n: int = 150) -> dict:
+    "How much parallelism the machine gives right now: the same resize loop serially, in c threads and in c processes."
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+    t = time.perf_counter(); _resize_loop(c * n); serial = time.perf_counter() - t
+    t = time.perf_counter()
+    th = [threading.Thread(target=_resize_loop, args=(n,)) for _ in range(c)]
+    for x in th: x.start()
+    for x in th: x.join()
+    threads = time.perf_counter() - t
+    with ProcessPoolExecutor(c) as ex:
+        list(ex.map(_resize_loop, [1] * c))
+        t = time.perf_counter(); list(ex.map(_resize_loop, [n] * c)); procs = time.perf_counter() - t
+    return dict(threads=serial / threads, processes=serial / procs)
+
+
+def machine() -> str:
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--size', type=int, default=20000, help='side of the 40x synthetic slide in px (a multiple of 512)')
-    ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--size', type=int, default=8000, help='side of the generated slide in px')
+    ap.add_argument('--mpp', type=float, default=0.499, help='microns per pixel of the generated slide')
+    ap.add_argument('--cpus', type=int, nargs='+', default=[1, 2], help='CPU counts for vri_text (workers = cpus, pinned with taskset)')
+    ap.add_argument('--reps', type=int, default=3, help='interleaved repetitions (medians reported)')
     ap.add_argument('--block-px', type=int, default=2048)
     ap.add_argument('--work', type=Path, default=Path(os.environ.get('TMPDIR', '/tmp'))/'vri_bench_patching')
     ap.add_argument('--record', type=Path, default=None, help='append the results (markdown) to this file')
+    ap.add_argument('--note', default='', help='a note for the record (e.g. what else ran)')
     ap.add_argument('--run', action='store_true', help=argparse.SUPPRESS)
-    ap.add_argument('--wsi'); ap.add_argument('--mpp', type=float); ap.add_argument('--spots'); ap.add_argument('--out')
-    ap.add_argument('--reader', default='blocks')
+    ap.add_argument('--wsi'); ap.add_argument('--spots'); ap.add_argument('--out')
+    ap.add_argument('--reader', default='blocks'); ap.add_argument('--workers', type=int, default=1)
+    ap.add_argument('--scale-tol', type=float, default=None, help=argparse.SUPPRESS)
+    ap.add_argument('--no-crop-rows', action='store_true', help='skip the scale_tol=2.5e-3 (exact crop) rows')
     a = ap.parse_args()
     if a.run: return run_one(a)
 
-    import openslide
-    a.work.mkdir(parents=True, exist_ok=True)
-    slides = [('40x synthetic', write_big_slide(a.work/f'he40x_{a.size}.tif', a.size, 0.25), 0.25),
-              ('20x synthetic', write_big_slide(a.work/f'he20x_{a.size * 2 // 5}.tif', a.size * 2 // 5, 0.5), 0.5)]
-    if REAL.exists(): slides.append(('real CMU-1-Small-Region', REAL, 0.499))
-    else: print(f"real slide {REAL} not found; benchmarking the synthetic slides only")
+    wsi, mpp = hest_like_slide(a.work, a.size, a.mpp)
+    spots = a.work/f'{wsi.stem}_spots.npy'
+    np.save(spots, hex_spots(a.size, a.size, mpp))
+    ncpu = len(os.sched_getaffinity(0))
+    cpus = [c for c in a.cpus if c <= ncpu]
+    if len(cpus) < len(a.cpus): print(f"only {ncpu} CPUs here: skipping --cpus {[c for c in a.cpus if c > ncpu]}")
+    avail = sorted(os.sched_getaffinity(0))
+    configs = [('plain loop', 'loop', 1, 1, None)] + [(f'vri_text {c} cpu', 'blocks', c, c, None) for c in cpus]
+    if not a.no_crop_rows: configs += [(f'vri_text {c} cpu, scale_tol 2.5e-3 (exact crops)', 'blocks', c, c, 2.5e-3) for c in sorted({cpus[0], cpus[-1]})]
+    res = {c[0]: [] for c in configs}
     load_before = os.getloadavg()
-    rows = []
-    for name, wsi, mpp in slides:
-        with openslide.OpenSlide(str(wsi)) as sl: W, H = sl.dimensions
-        spots = a.work/f'{Path(wsi).stem}_spots.npy'
-        np.save(spots, hex_spots(W, H, mpp))
-        res = {}
-        for label, reader, workers in [('plain', 'plain', 1), ('blocks x1', 'blocks', 1), (f'blocks x{a.workers}', 'blocks', a.workers)]:
-            out = a.work/f'{Path(wsi).stem}_{reader}{workers}.h5'
-            cmd = [sys.executable, __file__, '--run', '--wsi', str(wsi), '--mpp', str(mpp), '--spots', str(spots), '--out', str(out),
-                   '--reader', reader, '--workers', str(workers), '--block-px', str(a.block_px)]
+    ctl = [parallel_control(cpus[-1])] if cpus[-1] > 1 else []
+    for rep in range(a.reps):
+        for label, reader, workers, c, tol in configs:
+            out = a.work/f'{wsi.stem}_{reader}{workers}{"_tol" if tol else ""}.h5'
+            cmd = ['taskset', '-c', ','.join(map(str, avail[:c])), sys.executable, __file__, '--run', '--wsi', str(wsi), '--mpp', str(mpp),
+                   '--spots', str(spots), '--out', str(out), '--reader', reader, '--workers', str(workers), '--block-px', str(a.block_px)]
+            if tol: cmd += ['--scale-tol', str(tol)]
             r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, env={**os.environ, 'VRI_TEXT_PROGRESS': '0'}).stdout.strip().splitlines()[-1])
-            r['out'] = out; res[label] = r
-            print(f"{name:26s} {label:10s} {r['kept']:5d} patches  {r['seconds']:7.2f} s  {r['kept'] / r['seconds']:7.1f} patches/s  peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
-        base, fast = res['plain'], res[f'blocks x{a.workers}']
-        same = same_patches(base['out'], fast['out']) and same_patches(base['out'], res['blocks x1']['out'])
-        rows.append((name, f"{W} x {H} @ {mpp}", base, res['blocks x1'], fast, same))
-        for r in res.values(): Path(r['out']).unlink()
+            r['out'] = out; r['load'] = os.getloadavg()[0]; res[label].append(r)
+            print(f"rep {rep} {label:14s} {r['kept']:5d}/{r['spots']} patches  {r['seconds']:6.2f} s  {r['kept'] / r['seconds']:7.1f} patches/s  cpu {r['cpu_s']:.2f} s  "
+                  f"peak RSS {r['peak_rss_mib']:.0f} MiB  load {r['load']:.2f}", flush=True)
+        vri = [f'vri_text {c} cpu' for c in cpus]
+        same = all(same_patches(res[vri[0]][-1]['out'], res[v][-1]['out']) for v in vri[1:])
+        if not same: print('WARNING: vri_text stores differ between cpu counts')
     load_after = os.getloadavg()
-
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    lines = [f"\n## {datetime.now():%Y-%m-%d %H:%M} — {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}",
+    if cpus[-1] > 1: ctl.append(parallel_control(cpus[-1]))
+    ctl_txt = (f" Control (same machine, before / after the runs): the Lanczos resize loop of one patch runs "
+               f"{' / '.join('%.2fx' % d['threads'] for d in ctl)} faster in {cpus[-1]} threads and "
+               f"{' / '.join('%.2fx' % d['processes'] for d in ctl)} in {cpus[-1]} processes than serially: the parallelism "
+               f"the machine had to give.") if ctl else ''
+    med = lambda label, f: float(np.median([f(r) for r in res[label]]))
+    base = med('plain loop', lambda r: r['kept'] / r['seconds'])
+    lines = [f"\n## {datetime.now():%Y-%m-%d %H:%M} — {machine()}",
              f"\nLoad average (1/5/15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}, after: {' '.join(f'{x:.2f}' for x in load_after)}; "
-             f"block_px {a.block_px}; patches 224 px at 0.5 um/px; hex spot grid, 100 um pitch; end to end (tissue mask, reads, resampling, HDF5 write).\n",
-             f"| slide | px @ um/px | patches | plain (1 read/spot, 1 process) | blocks, 1 process | blocks, {a.workers} workers | speed-up x1 | speed-up x{a.workers} | peak RSS plain / x{a.workers} | identical |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for name, geom, b, b1, f, same in rows:
-        ps = lambda r: r['kept'] / r['seconds']
-        lines.append(f"| {name} | {geom} | {b['kept']} | {ps(b):.0f} /s | {ps(b1):.0f} /s | {ps(f):.0f} /s | {ps(b1) / ps(b):.2f}x | {ps(f) / ps(b):.2f}x | "
-                     f"{b['peak_rss_mib']:.0f} / {f['peak_rss_mib']:.0f} MiB | {'yes' if same else 'NO'} |")
+             f"{a.reps} interleaved repetitions, medians; slide {a.size} x {a.size} px at {mpp} um/px; block_px {a.block_px}; "
+             f"vri_text stores identical across cpu counts: {'yes' if same else 'NO'}.{ctl_txt} {a.note}\n",
+             "| run | patches written | seconds | patches/s | spots evaluated/s | vs plain loop (patches/s) | CPU s per patch | peak RSS |",
+             "|---|---|---|---|---|---|---|---|"]
+    for label, *_ in configs:
+        rs = res[label]
+        pps = med(label, lambda r: r['kept'] / r['seconds'])
+        lines.append(f"| {label} | {rs[0]['kept']} of {rs[0]['spots']} | {med(label, lambda r: r['seconds']):.2f} | {pps:.0f} | "
+                     f"{med(label, lambda r: r['spots'] / r['seconds']):.0f} | {pps / base:.2f}x | {med(label, lambda r: r['cpu_s'] / r['kept']) * 1e3:.2f} ms | "
+                     f"{max(r['peak_rss_mib'] for r in rs):.0f} MiB |")
     text = '\n'.join(lines) + '\n'
     print(text)
+    for rs in res.values():
+        for r in rs: Path(r['out']).unlink(missing_ok=True)
     if a.record:
         with open(a.record, 'a') as fh: fh.write(text)
 

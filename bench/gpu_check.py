@@ -1,10 +1,16 @@
-"""UNI2-h throughput on one CUDA GPU: model-only rate and full extraction rate from patch stores.
+"""UNI2-h throughput on one CUDA GPU: model only vs the full pipeline from a slide to features.
 
-Random weights (the architecture is what costs time), bf16 autocast. Reports patches/s per batch
-size, the measured GFLOP per patch, and the fraction of the compute bound
-(peak TFLOP/s / GFLOP per patch; ~790 TFLOP/s bf16 on an H200 and 334 GFLOP/patch give ~2,400
-patches/s). Writes gpu_check.json and gpu_check.md to --out. `--dry-run` runs the same code path
-with the tiny encoder on whatever device there is (CPU included) in a few seconds.
+Random weights (the architecture is what costs time), bf16 autocast. Measures, each as patches/s and
+as a fraction of the compute bound (peak TFLOP/s / GFLOP per patch; ~790 TFLOP/s bf16 on an H200 and
+334 GFLOP/patch give ~2,400 patches/s):
+- model only: transform + forward on a GPU-resident uint8 batch, per batch size;
+- patching only: `extract_patches` on a generated slide that needs resampling (0.499 um/px, so every
+  patch is Lanczos-resampled), per number of reader threads: can the CPU side feed the GPU?
+- slide to features: `vri_text.stream.stream_features` (reader threads cut patches while the GPU
+  encodes them, patch store written on the side), per batch size and number of reader threads;
+- from stores: `extract_features` over patch stores already on disk (the two-step path's second step).
+Writes gpu_check.json and gpu_check.md to --out. `--dry-run` runs the same code paths with the tiny
+encoder, a small slide and small settings on whatever device there is (CPU included) in well under a minute.
 """
 from __future__ import annotations
 
@@ -81,17 +87,64 @@ def full_extraction(enc, tmp: Path, n_stores: int, per_store: int, batch_size: i
                 patches_per_s=round(n/dt, 1), store_write_s=round(t_write, 1), computed=s['computed'])
 
 
+def bench_slide(tmp: Path, side: int, pitch_um: float):
+    "A generated slide at 0.499 um/px (every patch resampled) and a Sample with spots on a hex grid over it."
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from wsi_slide import write_wsi40x
+    from bench_patching import hex_spots, make_sample
+    wsi, mpp = write_wsi40x(tmp/f'slide{side}.tif', W=side, H=side, mpp=0.499)
+    return make_sample(wsi, mpp, hex_spots(side, side, mpp, pitch_um), sid='gpucheck')
+
+
+def patching_only(smp, tmp: Path, workers_list, deadline: float) -> list:
+    "patches/s of extract_patches (tissue filter on) per number of reader threads."
+    from vri_text.patching import PatchConfig, extract_patches
+    rows = []
+    for w in workers_list:
+        if time.monotonic() > deadline: rows.append(dict(workers=w, skipped='time budget')); continue
+        t0 = time.perf_counter()
+        s = extract_patches(smp, tmp/'patch_only.h5', PatchConfig(workers=w, block_px=1024), force=True, verbose=False)
+        dt = time.perf_counter() - t0
+        rows.append(dict(workers=w, patches=s['kept'], spots=s['spots'], seconds=round(dt, 3), patches_per_s=round(s['kept']/dt, 1)))
+        print(f'  patching only, {w} threads: {rows[-1]}', flush=True)
+    return rows
+
+
+def slide_pipeline(enc, smp, tmp: Path, batch_sizes, workers_list, deadline: float) -> list:
+    "patches/s of stream_features (slide -> patches -> features, store written on the side) per batch size and reader threads."
+    from vri_text.patching import PatchConfig
+    from vri_text.stream import stream_features
+    rows = []
+    for w in workers_list:
+        for bs in batch_sizes:
+            if time.monotonic() > deadline: rows.append(dict(batch_size=bs, workers=w, skipped='time budget')); continue
+            _sync(__import__('torch').device(enc.device))
+            t0 = time.perf_counter()
+            s = stream_features(smp, tmp/'stream', enc, config=PatchConfig(workers=w, block_px=1024), batch_size=bs, overwrite=True, show_progress=False)
+            _sync(__import__('torch').device(enc.device))
+            dt = time.perf_counter() - t0
+            from vri_text.features import load_features
+            n = len(load_features(s['dir'], smp.sample_id)[1])
+            rows.append(dict(batch_size=bs, workers=w, patches=n, seconds=round(dt, 3), patches_per_s=round(n/dt, 1)))
+            print(f'  slide to features, batch {bs}, {w} threads: {rows[-1]}', flush=True)
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default=os.environ.get('OUT') or 'bench/results', help='folder for gpu_check.json / .md')
     ap.add_argument('--batch-sizes', type=int, nargs='+', default=[64, 128, 256])
-    ap.add_argument('--seconds', type=float, default=15, help='timed seconds per batch size (model-only)')
+    ap.add_argument('--seconds', type=float, default=10, help='timed seconds per batch size (model-only)')
     ap.add_argument('--stores', type=int, default=8, help='synthetic patch stores for the full extraction')
     ap.add_argument('--patches-per-store', type=int, default=512)
     ap.add_argument('--workers', type=int, default=None, help='DataLoader workers (default: min(8, cpus-1))')
     ap.add_argument('--peak-tflops', type=float, default=790, help='bf16 TFLOP/s of the GPU (H200 measured: ~790)')
     ap.add_argument('--gflop-per-patch', type=float, default=334, help='nominal UNI2-h GFLOP per 224 px patch')
-    ap.add_argument('--budget-s', type=float, default=330, help='stop starting new measurements after this many seconds')
+    ap.add_argument('--budget-s', type=float, default=240, help='stop starting new measurements after this many seconds')
+    ap.add_argument('--threads', type=int, nargs='+', default=None, help='reader threads for the slide pipeline (default: 1, 4, 8, all cores)')
+    ap.add_argument('--pipeline-batch-sizes', type=int, nargs='+', default=[128, 256])
+    ap.add_argument('--slide-px', type=int, default=16384, help='side of the generated 0.499 um/px slide')
+    ap.add_argument('--pitch-um', type=float, default=50, help='spot pitch on the slide (50 um: ~15k spots on its tissue)')
     ap.add_argument('--dry-run', action='store_true', help='tiny encoder, small sizes, any device: checks the code path only')
     a = ap.parse_args(argv)
     start = time.monotonic(); deadline = start + a.budget_s
@@ -105,7 +158,10 @@ def main(argv=None):
     if not cuda and not a.dry_run: sys.exit('gpu_check: CUDA is not available on this machine; use --dry-run to check the code path on a CPU')
     if a.dry_run:
         a.batch_sizes, a.seconds, a.stores, a.patches_per_store = [b for b in a.batch_sizes if b <= 8] or [4, 8], min(a.seconds, 1.0), 2, 16
+        a.pipeline_batch_sizes, a.slide_px, a.pitch_um, a.threads = [8], 2048, 100, [1, 2]
     workers = a.workers if a.workers is not None else max(0, min(8, (os.cpu_count() or 1) - 1))
+    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    threads = a.threads or sorted({1, min(4, ncpu), min(8, ncpu), ncpu})
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     env = dict(python=platform.python_version(), torch=torch.__version__, vri_text=vri_text.__version__, cpus=os.cpu_count(),
                device=torch.cuda.get_device_name(0) if cuda else 'cpu', cuda=torch.version.cuda if cuda else None)
@@ -120,16 +176,21 @@ def main(argv=None):
     mo = model_only(enc, a.batch_sizes, a.seconds, deadline)
     ok = [r for r in mo if 'patches_per_s' in r]
     best = max(ok, key=lambda r: r['patches_per_s']) if ok else None
-    full = None
-    if best and time.monotonic() < deadline:
-        with tempfile.TemporaryDirectory(prefix='gpu_check_') as d:
-            full = full_extraction(enc, Path(d), a.stores, a.patches_per_store, best['batch_size'], workers)
-        print(f'  full extraction: {full}', flush=True)
+    full, patch_rows, pipe = None, [], []
+    with tempfile.TemporaryDirectory(prefix='gpu_check_') as d:
+        t0 = time.perf_counter()
+        smp = bench_slide(Path(d), a.slide_px, a.pitch_um)
+        print(f'  slide {a.slide_px} px at 0.499 um/px, {smp.n_spots} spots, written in {time.perf_counter() - t0:.0f} s', flush=True)
+        patch_rows = patching_only(smp, Path(d), threads, deadline)
+        pipe = slide_pipeline(enc, smp, Path(d), a.pipeline_batch_sizes, threads, deadline)
+        if best and time.monotonic() < deadline:
+            full = full_extraction(enc, Path(d)/'stores', a.stores, a.patches_per_store, best['batch_size'], workers)
+            print(f'  from stores: {full}', flush=True)
     bound = a.peak_tflops*1e3/a.gflop_per_patch  # patches/s
     res = dict(dry_run=a.dry_run, encoder=enc.id, n_params=enc.n_params, precision=enc.precision, env=env, build_s=round(build_s, 1),
                gflop_per_patch_measured=round(gflop, 4), gflop_per_patch_nominal=a.gflop_per_patch, peak_tflops=a.peak_tflops,
                bound_patches_per_s=round(bound, 1), bound_patches_per_s_measured_flops=round(a.peak_tflops*1e3/gflop, 1),
-               model_only=mo, full_extraction=full,
+               model_only=mo, patching_only=patch_rows, slide_to_features=pipe, full_extraction=full,
                best_model_only_fraction_of_bound=round(best['patches_per_s']/bound, 3) if best else None,
                full_fraction_of_bound=round(full['patches_per_s']/bound, 3) if full else None,
                achieved_tflops_model_only=round(best['patches_per_s']*gflop/1e3, 1) if best else None,
@@ -144,9 +205,15 @@ def main(argv=None):
         if 'patches_per_s' in r:
             md.append(f"| model only | {r['batch_size']} | {r['patches_per_s']:.1f} | {r['patches_per_s']/bound:.3f} | {(str(r['peak_mem_gib']) + ' GiB peak') if 'peak_mem_gib' in r else ''} |")
         else: md.append(f"| model only | {r['batch_size']} | - | - | {r.get('error') or r.get('skipped')} |")
+    for r in patch_rows:
+        if 'patches_per_s' in r: md.append(f"| patching only (CPU), {r['workers']} reader threads | - | {r['patches_per_s']:.1f} | {r['patches_per_s']/bound:.3f} | {r['patches']} of {r['spots']} spots kept |")
+        else: md.append(f"| patching only (CPU), {r['workers']} reader threads | - | - | - | {r['skipped']} |")
+    for r in pipe:
+        if 'patches_per_s' in r: md.append(f"| slide to features (stream), {r['workers']} reader threads | {r['batch_size']} | {r['patches_per_s']:.1f} | {r['patches_per_s']/bound:.3f} | {r['patches']} patches, store written on the side |")
+        else: md.append(f"| slide to features (stream), {r['workers']} reader threads | {r['batch_size']} | - | - | {r['skipped']} |")
     if full:
         md.append(f"| extraction from {full['stores']} stores | {full['batch_size']} | {full['patches_per_s']:.1f} | {full['patches_per_s']/bound:.3f} | "
-                  f"{full['patches']} patches, {full['workers']} workers |")
+                  f"{full['patches']} patches, {full['workers']} DataLoader workers |")
     md += ['', f"Total {res['total_s']} s."]
     (out/'gpu_check.md').write_text('\n'.join(md) + '\n')
     print('\n'.join(md))

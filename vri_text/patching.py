@@ -46,7 +46,7 @@ class PatchConfig(Config):
     tissue_sat:float|None=None # HSV saturation above which a pixel is tissue; None: Otsu per slide, clipped to sat_clip
     sat_clip:tuple=(0.05, 0.2) # bounds on the Otsu saturation threshold (guards all-tissue or all-glass slides)
     thumb_mpp:float=8.0 # microns per pixel of the thumbnail the tissue mask is computed on
-    scale_tol:float=2.5e-3 # relative scale mismatch treated as equal (level choice; exact crops): 0.25% moves a 224 px patch's edges < 0.3 px
+    scale_tol:float=1e-3 # relative scale mismatch treated as equal (level choice; exact crops without resampling)
     block_px:int=2048 # side of one region read, in read-level pixels; bounds memory per worker
     workers:int=1 # threads reading blocks (JPEG decoding, resampling and checksums release the GIL), each with its own open slide
     direct_tiles:bool=True # decode JPEG tiles of TIFF/SVS levels directly (same pixels as openslide, less overhead)
