@@ -11,14 +11,17 @@ _API = {
     'patching': ['PatchConfig', 'extract_patches', 'extract_cohort_patches'],
     'features': ['get_encoder', 'extract_features', 'load_features'],
     'dataset': ['RunConfig', 'RunSpec', 'Dataset', 'prepare_run', 'prepare_demo'],
+    'stream': ['stream_features', 'infer_slide'],
     'metrics': ['gene_corr', 'mean_gene_corr'],
     'head': ['HeadConfig', 'GeneHead', 'Checkpoint', 'load_checkpoint', 'save_checkpoint', 'predict', 'text_space'],
     'train': ['TrainConfig', 'Objective', 'fit', 'train_ensemble', 'run_baseline', 'save_fit', 'seed_table'],
+    'evaluation': ['kfold_splits', 'poster_split', 'cross_validate', 'summarise', 'compare', 'paired_folds', 'hest_benchmark'],
     'captions': ['get_captioner', 'caption_run'],
     'text': ['get_text_encoder', 'embed_captions', 'align_dataset'],
     'alignment': ['AlignConfig'],
     'text_study': ['alignment_study'],
     'inference': ['he_only_sample', 'virtual_rna'],
+    'faults': ['verify_run'],
 }
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 __all__ = sorted(_WHERE)
