@@ -122,7 +122,7 @@ def retrieve(Z, # (n, d) unit query vectors
 def retrieval_accuracy(Z, # (n, d) aligned predictions of the scored spots
                        own, # (n,) each spot's own label (its caption text, or e.g. its tissue kind)
                        E, # (M, d) the caption bank's embeddings
-                       bank_labels, # (M,) label of each bank caption (same kind of label as `own`)
+                       bank_labels, # (M,) label of each bank caption (same kind of label as own)
                        counts=None, # (M,) training frequency of each bank caption, for the prior
                        ks=(1, 5), # the k of top-k
                       ) -> dict:
@@ -141,7 +141,7 @@ def retrieval_accuracy(Z, # (n, d) aligned predictions of the scored spots
 
 def retrieval_examples(captions, # (N,) own caption of each spot
                        Z, # (N, d) aligned predictions (rows of the same spots)
-                       bank, # (texts, E, counts) from `caption_bank`
+                       bank, # (texts, E, counts) from caption_bank
                        rows, # which spots to show
                        k:int=3, # captions retrieved per spot
                        sample_ids=None, # (N,) sample of each spot

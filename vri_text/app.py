@@ -123,7 +123,7 @@ class SlideTiles:
     "JPEG tiles of one slide read from its openslide pyramid, kept in an LRU cache bounded in bytes."
     def __init__(self, path, # slide file
                  tile:int=256, # tile side in pixels
-                 cache_mb:float=64, # bound of its own cache (when `cache` is None)
+                 cache_mb:float=64, # bound of its own cache (when cache is None)
                  quality:int=85, # JPEG quality
                  max_read_px:int=2048, # largest side of any single read from the slide
                  cache:TileCache|None=None, # a cache shared with other slides
@@ -212,7 +212,7 @@ def find_checkpoints(run, # a run folder
 @dataclass
 class Model:
     "A checkpoint as the viewer uses it: predictions, and the text space when it has an alignment head."
-    ck:object # `vri_text.head.Checkpoint` (anything with predict, genes, encoder_id)
+    ck:object # vri_text.head.Checkpoint (anything with predict, genes, encoder_id)
     path:Path
     text_space:object=None # features (n, D) -> unit vectors (n, d), or None
     text_encoder_id:str|None=None
@@ -259,7 +259,7 @@ class SpotData:
     mpp:float # microns per level-0 pixel
     barcodes:np.ndarray # (N,)
     xy:np.ndarray # (N, 2) spot centres, level-0 pixels
-    genes:list # columns of `pred` (and `measured`)
+    genes:list # columns of pred (and measured)
     pred:np.ndarray # (N, G) predicted expression
     measured:np.ndarray|None=None # (N, G) measured (normalised like the targets), where the sample has counts
     Z:np.ndarray|None=None # (N, d) aligned predictions (unit vectors)
@@ -326,7 +326,7 @@ def _embed_captions(texts:list, enc, cache:Path|None) -> np.ndarray:
     import pandas as pd
     from vri_text.text import embed_captions
     df = pd.DataFrame(dict(sample_id='bank', barcode=[f'b{i}' for i in range(len(texts))], caption=texts))
-    E = embed_captions(df, enc, cache_path=cache)[0] if cache is not None else enc.encode(texts)   # rows follow `texts` (none is empty)
+    E = embed_captions(df, enc, cache_path=cache)[0] if cache is not None else enc.encode(texts)   # rows follow texts (none is empty)
     return np.asarray(E, np.float32)
 
 # %% ../nbs/10_app.ipynb #6cf8b254
@@ -334,8 +334,8 @@ class RunData:
     "What every page of one server shares: the run, its model, captions, slides, tile readers and jobs."
     def __init__(self, run, # a run folder
                  slides=None, # a folder of H&E slides (H&E-only samples)
-                 checkpoint=None, # checkpoint path or a `Model`; None: the run's first (aligned ones first)
-                 cohort=None, # where measured counts are (Cohort, manifest CSV or folder); None: `run/cohort`
+                 checkpoint=None, # checkpoint path or a Model; None: the run's first (aligned ones first)
+                 cohort=None, # where measured counts are (Cohort, manifest CSV or folder); None: run/cohort
                  cache_mb:float=128, # bound of the tile cache all slides share
                 ):
         self.run = Path(run).resolve()

@@ -202,7 +202,7 @@ def tiny_qwen2_processor():
                             chat_template=_TINY_TEMPLATE)
 
 def tiny_qwen2_vl(seed:int=0, # seed of the random weights
-                  processor=None, # a processor from `tiny_qwen2_processor` (built when None)
+                  processor=None, # a processor from tiny_qwen2_processor (built when None)
                  ) -> tuple:
     "(model, processor): a randomly initialised Qwen2-VL small enough to generate on a CPU in a second."
     import torch
@@ -519,11 +519,11 @@ def captions_path(run, # the run folder
     return inside(run, Path(run)/'captions'/f'{captioner.dirname}.csv')
 
 def caption_run(run, # run folder with `patches/`
-                captioner='morphology', # a name for `get_captioner`, or a `Captioner`
-                weights=None, # VLM weights (see `get_captioner`)
+                captioner='morphology', # a name for get_captioner, or a Captioner
+                weights=None, # VLM weights (see get_captioner)
                 device=None, # torch device for the VLMs
                 batch_size:int=16, # patches per captioner call
-                **kw, # other `get_captioner` arguments
+                **kw, # other get_captioner arguments
                ):
     "Caption a run's patches into `run/captions/<captioner>.csv` (resumable); return the table (path in `.attrs['path']`)."
     run = Path(run)

@@ -207,7 +207,7 @@ def vri_home() -> Path:
     return p
 
 def run_dir(name:str='default', # run name (a folder under the home), or an absolute path
-            root:Path|None=None, # home folder to use instead of `vri_home()`
+            root:Path|None=None, # home folder to use instead of vri_home()
            ) -> Path:
     "A run's output folder, created if needed."
     p = Path(name).expanduser()
@@ -266,7 +266,7 @@ def get_scale(name:str|None=None # 'tiny' or 'default'; None reads $VRI_TEXT_SCA
 # %% ../nbs/00_core.ipynb #a78f231d
 def progress(it:Iterable|None=None, # what to iterate over
              desc:str|None=None, # label shown left of the bar
-             total:int|None=None, # length, when `it` has none
+             total:int|None=None, # length, when it has none
              disable:bool|None=None, # None: follow $VRI_TEXT_PROGRESS (0 disables)
              **kw):
     "A tqdm progress bar that the environment can switch off."

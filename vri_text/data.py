@@ -392,7 +392,7 @@ def _manifest_row(r:dict, k:int, manifest:Path) -> tuple:
 class Cohort:
     "Samples plus a table (sample_id, patient_id, source, n_spots, mpp, split)."
     def __init__(self, samples:Sequence[Sample], # the samples, in a fixed order
-                 splits=None, # optional `Splits` (or dict split -> ids)
+                 splits=None, # optional Splits (or dict split -> ids)
                  root:Path|None=None, # where it was read from, if anywhere
                 ):
         self.samples, self.root, self.splits = list(samples), root, None
@@ -537,7 +537,7 @@ def _train_ids(cohort, train_ids):
 def morans_i(sample:Sample, # one sample
              genes:Sequence[str], # genes to score
              normalization:str='libsize_log1p', # a key of NORMALIZATIONS
-             target_sum:float=1e4, # see `normalize`
+             target_sum:float=1e4, # see normalize
              n_neighs:int=6, # spot-graph neighbours (6 = the Visium hexagon)
             ):
     "Moran's I per gene (a pandas Series) on one sample's spot graph, with squidpy."
@@ -567,7 +567,7 @@ def select_genes(cohort, # a Cohort (its splits give the training samples) or a 
                  train_ids:Sequence[str]|None=None, # training sample ids; None: cohort.splits.train
                  min_frac:float=0.1, # a gene must be detected in at least this fraction of spots of every training sample
                  normalization:str='libsize_log1p', # a key of NORMALIZATIONS
-                 target_sum:float=1e4, # see `normalize`
+                 target_sum:float=1e4, # see normalize
                  n_neighs:int=6, # spot-graph neighbours
                  return_scores:bool=False, # also return the per-gene table
                 ):

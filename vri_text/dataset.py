@@ -25,14 +25,14 @@ __all__ = ['log', 'PATCH_KEYS', 'Dataset', 'sample_targets', 'build_dataset', 'R
 class Dataset:
     "Features and normalised targets of every kept spot, with where each spot came from."
     X:np.ndarray # (N, D) float32 features
-    Y:np.ndarray # (N, G) float32 normalised expression of `genes`
+    Y:np.ndarray # (N, G) float32 normalised expression of genes
     sample_ids:np.ndarray # (N,) sample of each spot
     barcodes:np.ndarray # (N,) barcode of each spot
     genes:list # gene symbols, the columns of Y in order
-    splits:object # `vri_text.data.Splits`
+    splits:object # vri_text.data.Splits
     normalization:str='libsize_log1p'
     encoder_id:str=''
-    run_spec:object=None # `RunSpec` of the run that built it (None for arrays assembled by hand)
+    run_spec:object=None # RunSpec of the run that built it (None for arrays assembled by hand)
     def idx(self) -> dict:
         "Row indices of each split: {'train': ..., 'val': ..., 'test': ...}."
         return {k: np.flatnonzero(np.isin(self.sample_ids, list(getattr(self.splits, k)))) for k in ('train', 'val', 'test')}
@@ -50,7 +50,7 @@ class Dataset:
 def sample_targets(sample, # a `vri_text.data.Sample`
                    genes:Sequence[str], # gene symbols, in order
                    barcodes:Sequence[str]|None=None, # spots to keep, in order; None: all
-                   normalization:str='libsize_log1p', # see `vri_text.data.normalize`
+                   normalization:str='libsize_log1p', # see vri_text.data.normalize
                    target_sum:float=1e4, # counts per spot after library-size scaling
                   ) -> np.ndarray:
     "Normalised expression of `genes` at `barcodes` (library size from all genes of each spot)."
@@ -68,10 +68,10 @@ def sample_targets(sample, # a `vri_text.data.Sample`
     return normalize(X[:, ad.var_names.get_indexer(list(genes))], normalization, target_sum, libsize=lib)
 
 def build_dataset(cohort, # a `Cohort` with splits attached (or any iterable of Samples, with `splits=`)
-                  feature_dir, # an encoder folder of per-sample feature files (`features/<encoder>/`)
+                  feature_dir, # an encoder folder of per-sample feature files (features/<encoder>/)
                   genes:Sequence[str], # target genes, in order
-                  splits=None, # `Splits`; None: `cohort.splits`
-                  normalization:str='libsize_log1p', # see `vri_text.data.normalize`
+                  splits=None, # Splits; None: cohort.splits
+                  normalization:str='libsize_log1p', # see vri_text.data.normalize
                   target_sum:float=1e4, # counts per spot after library-size scaling
                  ) -> Dataset:
     "Join every sample's features and targets by barcode into one `Dataset`."
@@ -103,12 +103,12 @@ class RunConfig(Config):
     split_seed:int=0 # seed of the sample/patient split
     fractions:tuple=(29, 6, 5) # train/val/test proportions
     min_frac:float=0.1 # gene eligibility: detected in this fraction of spots of every training sample
-    encoder:str='handcrafted' # encoder name for `vri_text.features.get_encoder`
+    encoder:str='handcrafted' # encoder name for vri_text.features.get_encoder
     weights:str|None=None # encoder weights (file/folder, or 'random' for code-path checks)
     target_mpp:float=0.5 # microns per pixel of the patches
     patch_px:int=224 # patch side in pixels
     min_tissue:float=0.25 # drop spots whose patch has less tissue than this
-    splits_file:str|None=None # a saved `Splits` JSON to use (else the cohort's own split, else a seeded one)
+    splits_file:str|None=None # a saved Splits JSON to use (else the cohort's own split, else a seeded one)
 
 # %% ../nbs/03a_dataset.ipynb #5a3745e9
 PATCH_KEYS = ('target_mpp', 'patch_px', 'resample', 'edge', 'pad_value', 'min_tissue', 'tissue_sat', 'sat_clip', 'thumb_mpp', 'scale_tol')
@@ -116,12 +116,12 @@ PATCH_KEYS = ('target_mpp', 'patch_px', 'resample', 'edge', 'pad_value', 'min_ti
 @dataclass
 class RunSpec(Config):
     "The run contract of a trained head: how its inputs were made (saved in every checkpoint as `run_spec`)."
-    patch:dict=field(default_factory=dict) # the `PatchConfig` settings that decide pixels and spots (`PATCH_KEYS`)
-    encoder:str='' # encoder name for `vri_text.features.get_encoder`
+    patch:dict=field(default_factory=dict) # the PatchConfig settings that decide pixels and spots (PATCH_KEYS)
+    encoder:str='' # encoder name for vri_text.features.get_encoder
     encoder_id:str='' # name@weights identity of the features
     weights:str|None=None # weights argument the encoder was loaded with (file/folder, 'random'); None: the default
     genes:tuple=() # target genes, in output order
-    normalization:str='libsize_log1p' # target normalisation (`vri_text.data.normalize`)
+    normalization:str='libsize_log1p' # target normalisation (vri_text.data.normalize)
     target_sum:float=1e4 # counts per spot after library-size scaling
     split:dict=field(default_factory=dict) # sample ids per split ('train', 'val', 'test'), with 'by' and 'seed'
     fold:int|None=None # the cross-validation fold, when there is one
@@ -222,9 +222,9 @@ def prepare_run(cohort, # a `Cohort` (real or synthetic)
     return ds
 
 def run_spec_of(cfg:RunConfig, # the run's data choices
-                pc, # the `PatchConfig` its patches were cut with
+                pc, # the PatchConfig its patches were cut with
                 ds:Dataset, # the dataset built from them
-                splits, # the `Splits` used
+                splits, # the Splits used
                 fold:int|None=None, # cross-validation fold, if any
                ) -> RunSpec:
     "The `RunSpec` of a dataset built by `prepare_run`."
@@ -236,8 +236,8 @@ def run_spec_of(cfg:RunConfig, # the run's data choices
 
 def prepare_demo(scale=None, # a `Scale` or its name; None: `get_scale()`
                  encoder:str='handcrafted', # encoder name
-                 run=None, # run folder; None: `run_dir(f'demo-{scale.name}')`
-                 **kw, # other `RunConfig` fields
+                 run=None, # run folder; None: run_dir(f'demo-{scale.name}')
+                 **kw, # other RunConfig fields
                 ) -> tuple:
     "(Dataset, cohort, run folder) for the synthetic cohort of this scale, building what is missing."
     from vri_text.synthetic import demo_cohort

@@ -119,9 +119,9 @@ def kfold_splits(cohort_or_table, # a `Cohort`, a DataFrame (sample_id, patient_
 
 def poster_split(cohort_or_table, # a `Cohort`, a DataFrame (sample_id, patient_id) or {sample: patient}
                  *,
-                 seed:int=0, # seed of `vri_text.data.split_cohort`
+                 seed:int=0, # seed of vri_text.data.split_cohort
                  fractions=(29, 6, 5), # the poster's train/val/test proportions
-                 splits:Splits|None=None, # a split to use as is (default: a Cohort's own splits, else `split_cohort`)
+                 splits:Splits|None=None, # a split to use as is (default: a Cohort's own splits, else split_cohort)
                 ) -> Folds:
     "The poster's fixed train/val/test split as a one-fold `Folds`, labelled as one split."
     from vri_text.data import split_cohort
@@ -173,11 +173,11 @@ def _as_preds(out, n_seeds:int, shape:tuple, f:int):
 def cross_validate(X, # (N, D) features
                    Y, # (N, G) targets
                    sample_ids, # (N,) sample of each spot
-                   folds, # `Folds` (or a list of `Splits`) from `kfold_splits` / `poster_split`
+                   folds, # Folds (or a list of Splits) from kfold_splits / poster_split
                    *,
                    seeds=(40, 41, 42, 43, 44, 45, 51, 54), # seeds trained in every fold (batched by the default fit)
-                   fit=None, # callable (X, Y, idx, seeds) -> per-seed predictions on idx['test'] [, per-seed info dicts]; None: `mlp_fit(cfg)`
-                   cfg=None, # `TrainConfig` for the default fit
+                   fit=None, # callable (X, Y, idx, seeds) -> per-seed predictions on idx['test'] [, per-seed info dicts]; None: mlp_fit(cfg)
+                   cfg=None, # TrainConfig for the default fit
                    genes=None, # gene names of Y's columns (default G0, G1, ...)
                    patients=None, # {sample: patient} or (N,) patient of each spot; None: the sample
                    method:str='mlp', # name of the method, a column of the table
@@ -312,7 +312,7 @@ def _paired(a, b, na:str, nb:str):
     return m.rename(columns={'fold_a': 'fold', 'patient_a': 'patient'})
 
 def compare(table_a, # `cross_validate` table of method A
-            table_b, # `cross_validate` table of method B (same folds)
+            table_b, # cross_validate table of method B (same folds)
             *,
             by:str='sample', # bootstrap unit: 'sample' or 'patient'
             n_boot:int=2000, # bootstrap replicates
@@ -397,7 +397,7 @@ def hest_genes(counts, # (N, G) raw counts (or log1p of them), dense or scipy sp
                *,
                n:int=50, # genes to choose
                min_cells_pct:float=0.10, # expressed (count > 0) in at least this fraction of spots of every sample
-               log1p_done:bool=False, # True when `counts` is already log1p
+               log1p_done:bool=False, # True when counts is already log1p
               ) -> list:
     "HEST-Benchmark's gene choice: the `n` most variable (scanpy 'seurat' dispersion on log1p) among genes expressed in enough spots of every sample."
     import anndata as ad, scanpy as sc, scipy.sparse as sp
@@ -449,7 +449,7 @@ class HestResult:
     "HEST-Benchmark protocol results: per fold, per gene and per held-out sample."
     folds:object # DataFrame: fold, test samples, n_train, n_test spots, pearson_mean, n_undefined
     per_gene:object # DataFrame: fold, gene, r (over all test spots of the fold)
-    tidy:object # DataFrame like `cross_validate`'s (r within each held-out sample)
+    tidy:object # DataFrame like cross_validate's (r within each held-out sample)
     genes:dict # fold -> the genes chosen for it
     label:str='' # the folds' label
     @property
@@ -466,7 +466,7 @@ def hest_benchmark(X, # (N, D) features
                    patients=None, # {sample: patient} or (N,) patient of each spot; None: folds by sample
                    *,
                    genes=None, # (G,) gene names of the columns
-                   folds=None, # `Folds`/list of `Splits` (train ∪ val is the training part); None: leave-one-patient-out
+                   folds=None, # Folds/list of Splits (train ∪ val is the training part); None: leave-one-patient-out
                    n_genes:int=50, # genes chosen per fold (HEST: 50)
                    min_cells_pct:float=0.10, # gene eligibility (HEST: 10% of spots of every sample)
                    n_components:int=256, # PCA dimensions (HEST: 256)
@@ -517,7 +517,7 @@ def hest_benchmark(X, # (N, D) features
 
 # %% ../nbs/04c_evaluation.ipynb #2b89f914
 def cohort_counts(cohort, # a `Cohort` (or any iterable of Samples)
-                  sample_ids, # (N,) sample of each spot (e.g. `Dataset.sample_ids`)
+                  sample_ids, # (N,) sample of each spot (e.g. Dataset.sample_ids)
                   barcodes, # (N,) barcode of each spot
                  ) -> tuple:
     "(raw counts as CSR (N, genes), gene names): every gene measured in all samples, rows in the order of the spots given."
@@ -541,7 +541,7 @@ def cohort_counts(cohort, # a `Cohort` (or any iterable of Samples)
 # %% ../nbs/04c_evaluation.ipynb #f14c25ad
 def plot_cv(tidy, # `cross_validate` tables (one or more methods, same folds)
             *,
-            hest:dict|None=None, # method -> `HestResult`, drawn beside the cross-validated means
+            hest:dict|None=None, # method -> HestResult, drawn beside the cross-validated means
             ceiling:float|None=None, # a bound to draw (e.g. the generator's ceiling)
             by:str='sample', # bootstrap unit of the intervals
             n_boot:int=2000, # bootstrap replicates

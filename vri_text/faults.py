@@ -35,7 +35,7 @@ class RunReport:
     "What `verify_run` checked in a run folder and what it found."
     run:Path # the run folder
     checked:dict=field(default_factory=dict) # what was checked -> how many
-    problems:list=field(default_factory=list) # `Problem`s
+    problems:list=field(default_factory=list) # Problems
     busy:list=field(default_factory=list) # temporary files of writers still running (their store is locked): not problems
     @property
     def ok(self) -> bool: return not self.problems
@@ -235,7 +235,7 @@ class _TickingCaptioner:
         return Ticking(cap.id, cap.prompt, reference=cap.reference, calibrated_on=cap.calibrated_on)
 
 def run_stage(stage:str, # 'patches', 'features' or 'captions'
-              run, # run folder: `cohort.csv` (a manifest), then patches/, features/, captions/
+              run, # run folder: cohort.csv (a manifest), then patches/, features/, captions/
               kill_after:int|None=None, # die with SIGKILL at this kill point (1 = the first); None: run to the end
               pause:float=0.0, # seconds to sleep at every kill point (to make two writers overlap)
               wait_for=None, # a file to wait for before starting (so a second process starts at a chosen moment)

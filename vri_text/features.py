@@ -403,7 +403,7 @@ ENCODERS = ('uni2-h', 'uni', 'timm:<name>', 'handcrafted', 'tiny')
 
 def get_encoder(name:str, # 'uni2-h', 'uni', 'timm:<name>', 'handcrafted' or 'tiny'
                 weights=None, # file/folder of a state dict, 'random' (tests only), or None (env var, then hub)
-                device=None, # torch device; None picks cuda → mps → cpu (`get_device`)
+                device=None, # torch device; None picks cuda → mps → cpu (get_device)
                 precision:str|None=None, # 'bf16' or 'fp32'; None: bf16 on CUDA, fp32 elsewhere
                 seed:int=0, # seed of random weights
                ) -> Encoder:
@@ -615,9 +615,9 @@ def _write_sample(out:Path, enc:Encoder, meta:dict, feats:np.ndarray, dtype:str)
         f.attrs['complete'] = True
 
 def extract_features(stores, # a patch store .h5, a folder of them, or a list of either
-                     encoder='handcrafted', # an `Encoder`, or a name for `get_encoder`
-                     out_dir=None, # features root (None: `features/` beside the stores' folder)
-                     weights=None, # weights for `get_encoder` when `encoder` is a name
+                     encoder='handcrafted', # an Encoder, or a name for get_encoder
+                     out_dir=None, # features root (None: features/ beside the stores' folder)
+                     weights=None, # weights for get_encoder when encoder is a name
                      batch_size:int=64, # patches per batch
                      num_workers:int|None=None, # DataLoader workers reading the stores; None: up to 8, one core spare
                      dtype:str='float32', # on-disk dtype: 'float32' or 'float16'
@@ -716,7 +716,7 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
 # %% ../nbs/03_features.ipynb #6cad81f3
 def write_features(path, # feature file to write: `<features root>/<encoder dirname>/<sample_id>.h5`
                    encoder:Encoder, # the encoder that made them
-                   store_meta:dict, # `read_store_meta` of the patch store they encode
+                   store_meta:dict, # read_store_meta of the patch store they encode
                    features, # (N, D) array, row i the encoding of patch i of the store
                    dtype:str='float32', # on-disk dtype: 'float32' or 'float16'
                   ) -> Path:

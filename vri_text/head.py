@@ -165,10 +165,10 @@ def _stem(path) -> Path:
 def save_checkpoint(path, # checkpoint stem; writes <stem>.safetensors and <stem>.json
                     model, # the gene head (with .config)
                     normalisation:Normalisation, # the statistics it was trained with
-                    run_spec, # `vri_text.dataset.RunSpec`: how its inputs were made; its genes are the outputs, in order
+                    run_spec, # vri_text.dataset.RunSpec: how its inputs were made; its genes are the outputs, in order
                     *,
                     align=None, # an alignment head to save with it (an aligned checkpoint)
-                    train:dict|None=None, # training settings (a record), e.g. `TrainConfig.to_dict()`
+                    train:dict|None=None, # training settings (a record), e.g. TrainConfig.to_dict()
                     objective:dict|None=None, # the objective (a record)
                    ) -> Path:
     "Save a head (and optionally its alignment head) with its run contract; return the JSON path."
@@ -200,7 +200,7 @@ class Checkpoint:
     model:object # the gene head in eval mode
     genes:list # output genes, in order
     normalisation:Normalisation
-    run_spec:object # `vri_text.dataset.RunSpec`
+    run_spec:object # vri_text.dataset.RunSpec
     head_config:HeadConfig
     align:object=None # the alignment head (aligned checkpoints), else None
     train:dict=field(default_factory=dict) # training settings (a record)

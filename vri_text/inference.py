@@ -64,12 +64,12 @@ def he_only_sample(wsi, # slide path
 
 # %% ../nbs/08_inference.ipynb #2e73177b
 def virtual_rna(sample, # a `Sample` (counts, if any, are ignored) e.g. from `he_only_sample`
-                checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded `vri_text.head.Checkpoint`
+                checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded vri_text.head.Checkpoint
                 work_dir, # folder for the patch store and features
                 *,
                 weights=None, # encoder weights (file/folder); None: the run_spec's
                 encoder:str|None=None, # encoder name; None: the run_spec's (given, it must match)
-                patch_config=None, # `PatchConfig`; None: the run_spec's (given, it must match it)
+                patch_config=None, # PatchConfig; None: the run_spec's (given, it must match it)
                 thumb_mpp:float=8.0, # um/px of the low-resolution image stored in uns['spatial']
                ):
     "Predicted expression of the checkpoint's genes at the sample's spots, patched and encoded by its run_spec, as a spatial AnnData."

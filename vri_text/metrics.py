@@ -67,7 +67,7 @@ class CorrReport:
     mean:float # mean over defined genes (the poster's metric)
     per_gene:np.ndarray # (G,) Pearson r, NaN where undefined
     genes:list # gene names, in column order
-    undefined:list # genes with no defined correlation (constant), excluded from `mean`
+    undefined:list # genes with no defined correlation (constant), excluded from mean
     per_sample:dict = field(default_factory=dict) # sample id -> mean gene correlation over its spots
     @property
     def n_defined(self) -> int: return int(np.isfinite(self.per_gene).sum())

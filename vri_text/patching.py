@@ -50,7 +50,7 @@ class PatchConfig(Config):
     block_px:int=2048 # side of one region read, in read-level pixels; bounds memory per worker
     workers:int=1 # threads reading blocks (JPEG decoding, resampling and checksums release the GIL), each with its own open slide
     direct_tiles:bool=True # decode JPEG tiles of TIFF/SVS levels directly (same pixels as openslide, less overhead)
-    compression:str|None=None # HDF5 compression of `img` (None, 'lzf' or 'gzip')
+    compression:str|None=None # HDF5 compression of img (None, 'lzf' or 'gzip')
 
     def __post_init__(self):
         if not (self.target_mpp > 0) or self.patch_px < 1: raise ValueError(f"PatchConfig: target_mpp ({self.target_mpp}) and patch_px ({self.patch_px}) must be positive")
@@ -225,7 +225,7 @@ def is_grayscale(rgb, # (H, W, 3) uint8 image
     return bool((x.max(-1).astype(np.int16) - x.min(-1) <= tol).all())
 
 def tissue_mask(rgb, # (H, W, 3) uint8 thumbnail
-                threshold:float|None=None, # saturation threshold (darkness for a grayscale image); None: Otsu, clipped to `clip`
+                threshold:float|None=None, # saturation threshold (darkness for a grayscale image); None: Otsu, clipped to clip
                 clip:tuple=(0.05, 0.2), # bounds on the Otsu threshold
                ):
     "Boolean tissue mask (HSV saturation above threshold; darkness on a grayscale image) and the threshold used."
@@ -400,15 +400,15 @@ def _existing(out_path:Path, settings:dict):
 
 # %% ../nbs/02_patching.ipynb #203ab599
 def extract_patches(sample, # a `vri_text.data.Sample`: spot centres in obsm['spatial'] (level-0 x, y px), wsi_path, mpp
-                    out_path, # HDF5 store to write, e.g. `patches/<sample_id>.h5`
-                    config:PatchConfig|None=None, # patch settings; None uses `PatchConfig()`
+                    out_path, # HDF5 store to write, e.g. patches/<sample_id>.h5
+                    config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                     force:bool=False, # rebuild even when a store with the same settings exists
                     reader:str='blocks', # 'blocks' (region reads cut into patches) or 'plain' (one read per spot)
-                    pool=None, # a reader pool (`make_pool`) to reuse across samples; None makes one when config.workers > 1
+                    pool=None, # a reader pool (make_pool) to reuse across samples; None makes one when config.workers > 1
                     verbose:bool=True, # log this sample's counts at INFO (the cohort helper logs one total instead)
                     on_block=None, # called as on_block(sample_id, n_patches) after each block is written (the fault suite kills there)
                     on_patches=None, # called as on_patches(indices, patches) with each block's kept patches, in order, as they are written (streaming)
-                    **kw, # `PatchConfig` fields overriding `config`, e.g. target_mpp=0.5, patch_px=224
+                    **kw, # PatchConfig fields overriding config, e.g. target_mpp=0.5, patch_px=224
                    ) -> dict:
     "Cut one patch per spot at `target_mpp` into a HEST-style HDF5 store; return counts (reused when settings and pixel checksums match)."
     import h5py
@@ -512,7 +512,7 @@ def _extract_locked(sample, sid, out_path, cfg, force, reader, pool, verbose, t0
 
 # %% ../nbs/02_patching.ipynb #5de3a2f3
 def read_patch_store(path, # a store written by `extract_patches`
-                     load_img:bool=True, # False returns `img` as None (coords, barcodes and attrs only)
+                     load_img:bool=True, # False returns img as None (coords, barcodes and attrs only)
                     ):
     "Read a patch store: (img (N, p, p, 3) uint8 or None, coords (N, 2) level-0 top-left, barcodes list, attrs dict)."
     import h5py
@@ -583,11 +583,11 @@ def plot_patch_qc(path, # a store written by `extract_patches`
 SUMMARY_COLUMNS = ['sample_id', 'spots', 'kept', 'dropped_outside', 'dropped_edge', 'dropped_tissue', 'padded', 'seconds', 'skipped']
 
 def extract_cohort_patches(cohort, # a `Cohort` or any iterable of `Sample`s
-                           out_dir, # folder for `<sample_id>.h5` stores and `patch_summary.csv`
-                           config:PatchConfig|None=None, # patch settings; None uses `PatchConfig()`
+                           out_dir, # folder for <sample_id>.h5 stores and patch_summary.csv
+                           config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                            force:bool=False, # rebuild stores even when their settings match
-                           on_block=None, # passed to `extract_patches`
-                           **kw, # `PatchConfig` fields overriding `config`
+                           on_block=None, # passed to extract_patches
+                           **kw, # PatchConfig fields overriding config
                           ):
     "Patch every sample of `cohort` into `out_dir`; return a summary `DataFrame` (one row per sample)."
     import pandas as pd

@@ -101,11 +101,11 @@ def _stream_sample(sample, store, enc, cfg, batch_size:int, force:bool, on_batch
     return summary, (feats[:summary['kept']] if feats is not None else np.zeros((0, enc.out_dim), np.float32))
 
 def stream_features(samples, # a `Sample` or a list of them
-                    out_dir, # run folder: stores go to `out_dir/patches/`, features to `out_dir/features/<encoder>/`
-                    encoder='handcrafted', # an `Encoder`, or a name for `get_encoder`
+                    out_dir, # run folder: stores go to out_dir/patches/, features to out_dir/features/<encoder>/
+                    encoder='handcrafted', # an Encoder, or a name for get_encoder
                     *,
-                    config=None, # `PatchConfig` (None: the defaults); its `workers` are the reader threads
-                    weights=None, # weights for `get_encoder` when `encoder` is a name
+                    config=None, # PatchConfig (None: the defaults); its workers are the reader threads
+                    weights=None, # weights for get_encoder when encoder is a name
                     batch_size:int=64, # patches per encoder batch
                     dtype:str='float32', # on-disk feature dtype: 'float32' or 'float16'
                     overwrite:bool=False, # recut and re-encode even when store and features are valid
@@ -211,10 +211,10 @@ def _write_h5ad(out:Path, chunks:list, sample, ck, meta:dict, thumb_mpp:float):
     return len(bcs)
 
 def infer_slide(sample, # a `Sample` (counts, if any, ignored), e.g. `vri_text.inference.he_only_sample(wsi, pitch_um=...)`
-                checkpoint, # checkpoint path or a loaded `Checkpoint`; its run_spec decides patches and encoder
-                work_dir, # folder for the chunks and the result `<sample_id>.virtual.h5ad`
+                checkpoint, # checkpoint path or a loaded Checkpoint; its run_spec decides patches and encoder
+                work_dir, # folder for the chunks and the result <sample_id>.virtual.h5ad
                 *,
-                encoder=None, # None: the run_spec's; a name (must match it) or an `Encoder` whose id matches it
+                encoder=None, # None: the run_spec's; a name (must match it) or an Encoder whose id matches it
                 weights=None, # encoder weights; None: the run_spec's
                 chunk_spots:int=4096, # spots per chunk: memory is bounded by one chunk's patches in flight and its features
                 batch_size:int=64, # patches per encoder batch

@@ -33,7 +33,7 @@ def _halve(img):
 
 def write_slide(path, # output file: .tif/.tiff (generic) or .svs (Aperio-style)
                 img, # (H, W, 3) uint8 RGB image, level 0
-                mpp:float, # microns per pixel of `img`
+                mpp:float, # microns per pixel of img
                 tile:int=256, # tile size in pixels (a multiple of 16)
                 quality:int=90, # JPEG quality
                 min_side:int=512, # stop adding pyramid levels below this size

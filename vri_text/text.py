@@ -150,7 +150,7 @@ def _write_shard(folder:Path, enc_id:str, texts:list, E:np.ndarray):
     with atomic_write(folder/f'{name}.json', 'w') as f: json.dump(dict(encoder_id=enc_id, dim=int(E.shape[1]), texts=texts), f)
 
 def embed_captions(captions_df, # table with sample_id, barcode, caption (one row per spot)
-                   encoder:TextEncoder, # from `get_text_encoder`
+                   encoder:TextEncoder, # from get_text_encoder
                    cache_path=None, # cache folder (None: no cache)
                    batch_size:int=64, # texts per encoder forward pass
                    chunk:int=2048, # distinct texts embedded (and cached) per shard
@@ -201,8 +201,8 @@ class TextTargets:
 
 def align_dataset(ds, # a `vri_text.dataset.Dataset` (X, Y, sample_ids, barcodes, idx())
                   captions_df, # caption table (sample_id, barcode, caption)
-                  emb, # (n, d) caption embeddings: rows of `captions_df`, or of `keys`
-                  keys=None, # [(sample_id, barcode)] of `emb`'s rows (from `embed_captions`); None: `captions_df` order
+                  emb, # (n, d) caption embeddings: rows of captions_df, or of keys
+                  keys=None, # [(sample_id, barcode)] of emb's rows (from embed_captions); None: captions_df order
                   text_encoder_id:str='', # recorded in the result
                  ) -> TextTargets:
     "Join caption embeddings to the dataset's spots by (sample_id, barcode); uncaptioned spots are masked."

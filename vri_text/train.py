@@ -201,7 +201,7 @@ class SeedRun:
     seed:int
     history:list # one dict per epoch: epoch, train_loss, val_corr, test_corr (text objectives add their parts)
     val_epoch:int # epoch (1-based) with the best validation score (its weights are restored)
-    model:object=None # the gene head with the weights of `val_epoch`, in eval mode, on the CPU
+    model:object=None # the gene head with the weights of val_epoch, in eval mode, on the CPU
     stopped_early:bool=False
     align:object=None # the alignment head (text objectives), else None
     start:dict=field(default_factory=dict) # val/test correlation of the starting weights (fits from a starting head)
@@ -438,7 +438,7 @@ def plot_curves(runs, # SeedRun list
 
 def save_fit(fit:FitResult, # the runs to save
              out_dir, # folder (created)
-             run_spec, # `vri_text.dataset.RunSpec` of the data (genes in output order); saved in every checkpoint
+             run_spec, # vri_text.dataset.RunSpec of the data (genes in output order); saved in every checkpoint
              *,
              checkpoints:bool=True, # also save each seed's head(s)
              prefix:str='', # file-name prefix (e.g. 'frozen_')
