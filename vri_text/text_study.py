@@ -29,9 +29,9 @@ class AlignStudy:
     finetuned:FitResult
     control:FitResult # λ = 0, same schedule
     frozen:FitResult # baseline frozen, alignment head only
-    refit:FitResult # fine-tuned gene heads frozen, alignment head refitted the same way as `frozen`
+    refit:FitResult # fine-tuned gene heads frozen, alignment head refitted the same way as frozen
     table:object # per seed: baseline, fine-tuned, control test correlation, differences, cosines
-    paired:object # `paired_comparison` of fine-tuned and control vs baseline
+    paired:object # paired_comparison of fine-tuned and control vs baseline
     retrieval:object # top-k accuracies per model and seed
     bank:tuple # (texts, E, counts) of the training captions
     summary:dict
@@ -58,7 +58,7 @@ def load_baseline_heads(folder, # a baseline folder written by `vri_text.train.r
     return out
 
 def alignment_study(ds, # `vri_text.dataset.Dataset`
-                    tt:TextTargets, # from `align_dataset`
+                    tt:TextTargets, # from align_dataset
                     init, # the baseline: FitResult or {seed: Checkpoint}
                     seeds, # seeds (the baseline must have them)
                     cfg:TrainConfig, # optimisation settings of the fine-tunes
