@@ -8,6 +8,7 @@ version line above); every name below comes from a notebook-generated module."""
 _API = {
     'data': ['Sample', 'Cohort', 'Splits', 'DataError', 'read_visium', 'read_hest', 'read_h5ad', 'select_genes', 'split_cohort'],
     'synthetic': ['make_cohort', 'demo_cohort'],
+    'hest': ['hest_select', 'hest_download', 'hest_metadata', 'hest_cohort'],
     'patching': ['PatchConfig', 'extract_patches', 'extract_cohort_patches'],
     'features': ['get_encoder', 'extract_features', 'load_features'],
     'dataset': ['RunConfig', 'RunSpec', 'Dataset', 'prepare_run', 'prepare_demo'],
