@@ -77,7 +77,7 @@ def save_table(df, # a results table
     with atomic_write(path, 'w') as f: df.to_csv(f, index=False)
     return path
 
-def load_table(path, # .csv written by `save_table`
+def load_table(path, # .csv written by save_table
               ):
     "Read an ablation table back (levels as strings)."
     import pandas as pd
@@ -94,7 +94,7 @@ def _holm(p):
     out[order] = adj
     return out
 
-def paired_comparison(df, # table from `run_ablations`
+def paired_comparison(df, # table from run_ablations
                       metric:str='test_at_val', # column compared
                      ):
     "Per variant: paired differences to the baseline over seeds, paired t-test, Wilcoxon, Holm-adjusted p."
@@ -122,7 +122,7 @@ def paired_comparison(df, # table from `run_ablations`
     return out
 
 # %% ../nbs/05_ablations.ipynb #aef32d98
-def plot_ablations(df, # table from `run_ablations`
+def plot_ablations(df, # table from run_ablations
                    metric:str='test_at_val', # column plotted
                   ):
     "Per-factor panels of `metric` by level (seeds joined), plus the paired differences to the baseline."
@@ -148,7 +148,7 @@ def plot_ablations(df, # table from `run_ablations`
     return fig
 
 # %% ../nbs/05_ablations.ipynb #867270a4
-def conclusion(cmp, # table from `paired_comparison`
+def conclusion(cmp, # table from paired_comparison
                alpha:float=0.05, # significance level for the Holm-adjusted paired t-test
                metric:str='test mean gene correlation at the validation-chosen epoch', # what was compared
               ) -> str:
@@ -173,7 +173,7 @@ def conclusion(cmp, # table from `paired_comparison`
 def run_ablations_cv(X, # (N, D) features
                      Y, # (N, G) targets
                      sample_ids, # (N,) sample of each spot
-                     folds, # `vri_text.evaluation.Folds` (e.g. `kfold_splits(cohort, 5)`)
+                     folds, # vri_text.evaluation.Folds (e.g. kfold_splits(cohort, 5))
                      base:TrainConfig, # baseline settings
                      seeds, # seeds per fold (batched)
                      grid:AblationGrid|None=None, # levels per factor (default: the full grid)
@@ -193,18 +193,18 @@ def run_ablations_cv(X, # (N, D) features
     return pd.concat(tabs, ignore_index=True)
 
 # %% ../nbs/05_ablations.ipynb #0c8ea059
-def ablation_study(ds, # anything with X, Y, sample_ids, genes, idx() (a `vri_text.dataset.Dataset`)
+def ablation_study(ds, # anything with X, Y, sample_ids, genes, idx() (a vri_text.dataset.Dataset)
                    out_dir, # folder for the results
                    base:TrainConfig, # baseline settings
                    seeds, # seeds of the one-split table
                    grid:AblationGrid|None=None, # levels per factor (default: the full grid)
                    *,
-                   folds=None, # `Folds` for the cross-validated comparison (None: one split only)
-                   cv_seeds=None, # seeds per fold (None: `seeds`)
+                   folds=None, # Folds for the cross-validated comparison (None: one split only)
+                   cv_seeds=None, # seeds per fold (None: seeds)
                    patients=None, # {sample: patient}
                    verbose:bool=True, # progress bars
-                   results=None, # a table from `run_ablations` already run with these settings (skips training)
-                   cv_results=None, # a table from `run_ablations_cv` already run (skips training)
+                   results=None, # a table from run_ablations already run with these settings (skips training)
+                   cv_results=None, # a table from run_ablations_cv already run (skips training)
                   ) -> dict:
     "Run the grid on one split (and across `folds`), compare with the baseline, write tables, conclusion and figure; return them."
     import matplotlib.pyplot as plt

@@ -1052,7 +1052,7 @@ def _serve_args(p):
     p.add_argument('--cohort', default=None, help='cohort folder or manifest CSV with the measured counts (default: <run>/cohort)')
     return p
 
-def add_serve_parser(subparsers, # from `argparse.ArgumentParser.add_subparsers`
+def add_serve_parser(subparsers, # from argparse.ArgumentParser.add_subparsers
                     ):
     "Add the `serve` command to a CLI; its namespace carries `serve=run_serve` (call `args.serve(args)`)."
     p = _serve_args(subparsers.add_parser('serve', help='browse predictions, captions and text queries in the browser'))

@@ -270,7 +270,7 @@ def morphology_measures(imgs # uint8 (B, H, W, 3) RGB patches at 0.5 um/px
                              eosin_share=e/(h + e + 1e-3), brightness=(g('R_mean') + g('G_mean') + g('B_mean'))/3,
                              texture=np.log(g('glcm_d3_contrast') + 1e-3), alignment=axial.max(1) - axial.min(1)))[list(MEASURES)]
 
-def morphology_reference(measures # DataFrame from `morphology_measures` (a calibration set)
+def morphology_reference(measures # DataFrame from morphology_measures (a calibration set)
                         ) -> dict:
     "Reference (median, IQR) of each measure, the IQR floored at 1e-6."
     q = measures[list(MEASURES)].quantile([0.25, 0.5, 0.75])
@@ -518,7 +518,7 @@ def captions_path(run, # the run folder
     "Where a run keeps a captioner's table: `run/captions/<captioner dirname>.csv`."
     return inside(run, Path(run)/'captions'/f'{captioner.dirname}.csv')
 
-def caption_run(run, # run folder with `patches/`
+def caption_run(run, # run folder with patches/
                 captioner='morphology', # a name for get_captioner, or a Captioner
                 weights=None, # VLM weights (see get_captioner)
                 device=None, # torch device for the VLMs
@@ -534,7 +534,7 @@ def caption_run(run, # run folder with `patches/`
         captioner = get_captioner(captioner, weights=weights, device=device, **kw)
     return caption_stores(stores, captioner, captions_path(run, captioner), batch_size=batch_size)
 
-def training_stores(run, # run folder with `patches/` and `splits.json`
+def training_stores(run, # run folder with patches/ and splits.json
                    ) -> list:
     "Patch stores of the run's training samples (what a captioner may be calibrated on: never validation or test patches)."
     import json

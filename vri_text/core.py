@@ -145,7 +145,7 @@ def store_lock(path, # the file a stage is about to check or write
     path = Path(path)
     return folder_lock(path.parent, f'.{path.name}.lock')
 
-def temp_files(path # a store; its temporary files are `.<name>.*.tmp` and `.<name>.*.tmp<suffix>`
+def temp_files(path # a store; its temporary files are .<name>.*.tmp and .<name>.*.tmp<suffix>
               ) -> list:
     "Temporary files `atomic_write`/`atomic_path` made for `path` (finished or not)."
     path = Path(path)

@@ -203,7 +203,7 @@ def write_10x_h5(path, # output .h5
         ft.create_dataset('_all_tag_keys', data=s(['genome']))
     return Path(path)
 
-def write_spaceranger(outs, # the `outs/` folder to write
+def write_spaceranger(outs, # the outs/ folder to write
                       X, barcodes, genes, # in-tissue counts (spots x genes), their barcodes and gene symbols
                       positions, # DataFrame with POSITION_COLUMNS for every spot of the capture area
                       scalefactors:dict, # scalefactors_json.json content
@@ -226,7 +226,7 @@ def _find_wsi(path:Path, sample_id) -> Path:
                                           "pass wsi= the full-resolution H&E image given to Space Ranger")
     raise DataError(f"sample {sample_id}: several slide files near {path}: {[c.name for c in cands]}; pass wsi= to choose one")
 
-def read_visium(path, # Space Ranger `outs/` folder (or the sample folder holding `outs/`)
+def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding outs/)
                 wsi=None, # full-resolution H&E slide; None: the one slide file in outs/ or its parent
                 sample_id:str|None=None, # None: the sample folder's name
                 patient_id:str|None=None, # patient, when known
@@ -321,7 +321,7 @@ def read_hest(root, # HEST-1k root holding st/, wsis/ and metadata/
     if isinstance(patient, float) and math.isnan(patient): patient = None
     return _make_sample(sample_id, adata, wsis[0], mpp, meta, meta_file, patient, 'hest', h5ad, h5ad)
 
-def read_h5ad(h5ad, # AnnData file with raw counts (X or `layer`) and spot centres in obsm
+def read_h5ad(h5ad, # AnnData file with raw counts (X or layer) and spot centres in obsm
               wsi, # the full-resolution H&E slide the coordinates refer to
               mpp:float|None=None, # microns per pixel at level 0; None: from the slide's metadata
               sample_id:str|None=None, # None: the file's stem

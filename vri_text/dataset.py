@@ -47,7 +47,7 @@ class Dataset:
         return (f"Dataset({self.n_spots} spots x {self.X.shape[1]} features -> {len(self.genes)} genes, "
                 f"{len(set(self.sample_ids))} samples, encoder={self.encoder_id!r}, normalization={self.normalization!r})")
 
-def sample_targets(sample, # a `vri_text.data.Sample`
+def sample_targets(sample, # a vri_text.data.Sample
                    genes:Sequence[str], # gene symbols, in order
                    barcodes:Sequence[str]|None=None, # spots to keep, in order; None: all
                    normalization:str='libsize_log1p', # see vri_text.data.normalize
@@ -67,7 +67,7 @@ def sample_targets(sample, # a `vri_text.data.Sample`
     lib = np.asarray(X.sum(1)).ravel()
     return normalize(X[:, ad.var_names.get_indexer(list(genes))], normalization, target_sum, libsize=lib)
 
-def build_dataset(cohort, # a `Cohort` with splits attached (or any iterable of Samples, with `splits=`)
+def build_dataset(cohort, # a Cohort with splits attached (or any iterable of Samples, with splits=)
                   feature_dir, # an encoder folder of per-sample feature files (features/<encoder>/)
                   genes:Sequence[str], # target genes, in order
                   splits=None, # Splits; None: cohort.splits
@@ -201,7 +201,7 @@ def _load_or_select(cohort, run:Path, cfg:RunConfig) -> list:
     with atomic_write(p, 'w') as f: json.dump(dict(want, genes=list(genes)), f, indent=1)
     return list(genes)
 
-def prepare_run(cohort, # a `Cohort` (real or synthetic)
+def prepare_run(cohort, # a Cohort (real or synthetic)
                 run, # the run folder
                 cfg:RunConfig|None=None, # data choices
                ) -> Dataset:
@@ -234,7 +234,7 @@ def run_spec_of(cfg:RunConfig, # the run's data choices
     return RunSpec(patch={k: getattr(pc, k) for k in PATCH_KEYS}, encoder=cfg.encoder, encoder_id=ds.encoder_id, weights=cfg.weights,
                    genes=tuple(ds.genes), normalization=cfg.normalization, target_sum=cfg.target_sum, split=split, fold=fold, version=__version__)
 
-def prepare_demo(scale=None, # a `Scale` or its name; None: `get_scale()`
+def prepare_demo(scale=None, # a Scale or its name; None: get_scale()
                  encoder:str='handcrafted', # encoder name
                  run=None, # run folder; None: run_dir(f'demo-{scale.name}')
                  **kw, # other RunConfig fields

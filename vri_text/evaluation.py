@@ -43,7 +43,7 @@ class Folds(list):
 
 def _missing(v) -> bool: return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v.strip() in ('', 'nan', 'None'))
 
-def sample_table(cohort_or_table, # a `Cohort`, a DataFrame with sample_id[, patient_id], or {sample_id: patient_id}
+def sample_table(cohort_or_table, # a Cohort, a DataFrame with sample_id[, patient_id], or {sample_id: patient_id}
                 ):
     "A DataFrame of sample_id and patient_id (None where unknown), one row per sample."
     import pandas as pd
@@ -83,7 +83,7 @@ def _balanced(keys:list, sizes:dict, k:int, rng) -> dict:
     return out
 
 # %% ../nbs/04c_evaluation.ipynb #f0259957
-def kfold_splits(cohort_or_table, # a `Cohort`, a DataFrame (sample_id, patient_id) or {sample: patient}
+def kfold_splits(cohort_or_table, # a Cohort, a DataFrame (sample_id, patient_id) or {sample: patient}
                  k:int|None=5, # number of folds; None: one fold per patient (leave-one-patient-out)
                  *,
                  seed:int=0, # seed of the assignment
@@ -117,7 +117,7 @@ def kfold_splits(cohort_or_table, # a `Cohort`, a DataFrame (sample_id, patient_
     loo = k == len(keys)
     return Folds(folds, f"leave-one-{by}-out ({k} folds)" if loo else f"{k}-fold by {by} (seed {seed})")
 
-def poster_split(cohort_or_table, # a `Cohort`, a DataFrame (sample_id, patient_id) or {sample: patient}
+def poster_split(cohort_or_table, # a Cohort, a DataFrame (sample_id, patient_id) or {sample: patient}
                  *,
                  seed:int=0, # seed of vri_text.data.split_cohort
                  fractions=(29, 6, 5), # the poster's train/val/test proportions
@@ -146,7 +146,7 @@ def _fold_idx(sample_ids, splits, f:int) -> dict:
     if not len(idx['test']): raise DataError(f"fold {f}: no spot belongs to its test samples {list(splits.test)[:5]}")
     return idx
 
-def mlp_fit(cfg=None, # a `vri_text.train.TrainConfig` (None: its defaults)
+def mlp_fit(cfg=None, # a vri_text.train.TrainConfig (None: its defaults)
            ):
     "A fit callable for `cross_validate`: the MLP head of `vri_text.train`, all seeds batched in one ensemble."
     def fit(X, Y, idx, seeds):
@@ -219,14 +219,14 @@ def cross_validate(X, # (N, D) features
     out.attrs['runs'] = [dict(method=method, **d) for d in runs]   # plain dicts: pandas compares attrs when concatenating
     return out
 
-def run_table(tidy, # table from `cross_validate`
+def run_table(tidy, # table from cross_validate
              ):
     "The fit's per-(fold, seed) training summaries (the poster's final/best/best epoch and the validation-chosen epoch), if it gave any."
     import pandas as pd
     return pd.DataFrame(tidy.attrs.get('runs', []))
 
 # %% ../nbs/04c_evaluation.ipynb #a59f0de8
-def sample_scores(tidy, # table from `cross_validate`
+def sample_scores(tidy, # table from cross_validate
                  ):
     "One row per (method, fold, sample): mean over genes, then over seeds (seeds nested in the sample)."
     g = tidy.groupby(['method', 'fold', 'seed', 'sample', 'patient'], sort=False, observed=True)['r'].mean().reset_index()
@@ -235,7 +235,7 @@ def sample_scores(tidy, # table from `cross_validate`
     out['seed_sd'] = s.std(ddof=1).to_numpy(); out['n_seeds'] = s.size().to_numpy()
     return out
 
-def fold_scores(tidy, # table from `cross_validate`
+def fold_scores(tidy, # table from cross_validate
                ):
     "One row per (method, fold): the mean of its held-out samples' scores."
     s = sample_scores(tidy).groupby(['method', 'fold'], sort=False)['score']
@@ -266,7 +266,7 @@ def _units(s, by:str):
     if by not in ('sample', 'patient'): raise ValueError(f"by must be 'sample' or 'patient', got {by!r}")
     return None if by == 'sample' else s['patient'].to_numpy()
 
-def summarise(tidy, # table from `cross_validate` (one or more methods)
+def summarise(tidy, # table from cross_validate (one or more methods)
               *,
               by:str='sample', # bootstrap unit: 'sample' or 'patient' (patients resampled whole)
               n_boot:int=2000, # bootstrap replicates
@@ -294,7 +294,7 @@ def _summary_text(r, level) -> str:
     return (f"{r.method}: {r.mean:.3f} ({level:.0%} CI {r.ci_lo:.3f}–{r.ci_hi:.3f}, bootstrap over {r.n_samples if r.ci_by == 'sample' else r.n_patients} "
             f"held-out {r.ci_by}s); {spread}; " + (f"seeds nested (sd across {r.n_seeds} seeds {r.seed_sd:.4f})" if r.n_seeds > 1 else "one seed"))
 
-def per_seed(tidy, # table from `cross_validate`
+def per_seed(tidy, # table from cross_validate
             ):
     "The poster-style table: one row per (method, seed), the mean over all held-out samples of that seed's score."
     g = tidy.groupby(['method', 'seed', 'sample'], sort=False)['r'].mean().groupby(['method', 'seed'], sort=False)
@@ -311,7 +311,7 @@ def _paired(a, b, na:str, nb:str):
     if len(moved): raise DataError(f"samples {moved['sample'].tolist()[:5]} were held out in different folds by {na} and {nb}; pass the same `folds` to cross_validate for both")
     return m.rename(columns={'fold_a': 'fold', 'patient_a': 'patient'})
 
-def compare(table_a, # `cross_validate` table of method A
+def compare(table_a, # cross_validate table of method A
             table_b, # cross_validate table of method B (same folds)
             *,
             by:str='sample', # bootstrap unit: 'sample' or 'patient'
@@ -333,7 +333,7 @@ def compare(table_a, # `cross_validate` table of method A
     out['conclusion'] = comparison_text(out)
     return out
 
-def comparison_text(c:dict, # a row from `compare` / `paired_folds`
+def comparison_text(c:dict, # a row from compare / paired_folds
                    ) -> str:
     "The sentence a comparison supports: 'no detectable difference' when the interval covers 0."
     a, b, lvl = c['method'], c['baseline'], f"{c['level']:.0%}" if c['level'] < 0.995 else f"{c['level']:.1%}"
@@ -343,7 +343,7 @@ def comparison_text(c:dict, # a row from `compare` / `paired_folds`
     return f"{a} {'outperforms' if c['diff'] > 0 else 'underperforms'} {b}: {ci}."
 
 # %% ../nbs/04c_evaluation.ipynb #755e08f1
-def paired_folds(tidy, # `cross_validate` tables of several methods, concatenated (same folds)
+def paired_folds(tidy, # cross_validate tables of several methods, concatenated (same folds)
                  baseline:str, # the method every other one is compared with
                  *,
                  by:str='sample', # bootstrap unit: 'sample' or 'patient'
@@ -367,7 +367,7 @@ def paired_folds(tidy, # `cross_validate` tables of several methods, concatenate
         rows.append(c)
     return pd.DataFrame(rows).drop(columns='adjust_note')
 
-def paired_conclusion(pf, # table from `paired_folds`
+def paired_conclusion(pf, # table from paired_folds
                      ) -> str:
     "One paragraph from `paired_folds`: which methods differ detectably from the baseline and which do not."
     if not len(pf): return 'No comparisons were run.'
@@ -516,7 +516,7 @@ def hest_benchmark(X, # (N, D) features
     return HestResult(pd.DataFrame(frows), pd.concat(grows, ignore_index=True), tidy, chosen, label)
 
 # %% ../nbs/04c_evaluation.ipynb #2b89f914
-def cohort_counts(cohort, # a `Cohort` (or any iterable of Samples)
+def cohort_counts(cohort, # a Cohort (or any iterable of Samples)
                   sample_ids, # (N,) sample of each spot (e.g. Dataset.sample_ids)
                   barcodes, # (N,) barcode of each spot
                  ) -> tuple:
@@ -539,7 +539,7 @@ def cohort_counts(cohort, # a `Cohort` (or any iterable of Samples)
     return M[inv], list(genes)
 
 # %% ../nbs/04c_evaluation.ipynb #f14c25ad
-def plot_cv(tidy, # `cross_validate` tables (one or more methods, same folds)
+def plot_cv(tidy, # cross_validate tables (one or more methods, same folds)
             *,
             hest:dict|None=None, # method -> HestResult, drawn beside the cross-validated means
             ceiling:float|None=None, # a bound to draw (e.g. the generator's ceiling)

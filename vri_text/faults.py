@@ -177,7 +177,7 @@ def verify_run(run_dir, # a run folder (patches/, features/<encoder>/, captions/
     if checkpoints: _check_checkpoints(run, rep)
     return rep
 
-def verify_main(argv:list|None=None # command-line arguments after `verify` (None: sys.argv[1:])
+def verify_main(argv:list|None=None # command-line arguments after verify (None: sys.argv[1:])
                ) -> int:
     "`vri_text verify RUN_DIR`: print a short report; exit status 0 when nothing is wrong, 1 when something is, 2 when there is no such folder."
     import argparse

@@ -507,7 +507,7 @@ def read_manifest(path # a feature file
     "The manifest of a finished feature file; None when it is incomplete or unreadable."
     return _read_manifest(Path(path))
 
-def load_features(path, # a feature file, or an encoder folder (with `sample_id`)
+def load_features(path, # a feature file, or an encoder folder (with sample_id)
                   sample_id:str|None=None, # sample to load from an encoder folder
                  ) -> tuple:
     "(features (N, D) ndarray, barcodes list of str, manifest dict) of one sample."
@@ -714,7 +714,7 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
             dist.destroy_process_group()
 
 # %% ../nbs/03_features.ipynb #6cad81f3
-def write_features(path, # feature file to write: `<features root>/<encoder dirname>/<sample_id>.h5`
+def write_features(path, # feature file to write: <features root>/<encoder dirname>/<sample_id>.h5
                    encoder:Encoder, # the encoder that made them
                    store_meta:dict, # read_store_meta of the patch store they encode
                    features, # (N, D) array, row i the encoding of patch i of the store

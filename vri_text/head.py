@@ -41,7 +41,7 @@ class AlignHeadConfig(Config):
     dropout:float=0.0 # dropout after each hidden ReLU
     batchnorm:bool=False # BatchNorm1d after each hidden Linear
 
-def mlp(cfg, # a `HeadConfig` or `AlignHeadConfig`
+def mlp(cfg, # a HeadConfig or AlignHeadConfig
        ):
     "The MLP of `cfg` as an `nn.Sequential` with `.config` set: [Linear (→ BatchNorm) → ReLU (→ Dropout)] per hidden width, then Linear."
     import torch.nn as nn
@@ -74,7 +74,7 @@ def AlignHead(in_dim:int, # genes predicted by the gene head
     "The alignment head: `mlp(AlignHeadConfig(...))`."
     return mlp(AlignHeadConfig(int(in_dim), int(out_dim), tuple(hidden)))
 
-def init_head(cfg, # a `HeadConfig` or `AlignHeadConfig`
+def init_head(cfg, # a HeadConfig or AlignHeadConfig
               seed:int, # initialisation seed
              ):
     "`mlp(cfg)` initialised from `seed` on the CPU, leaving the global torch RNG untouched."

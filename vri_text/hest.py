@@ -234,7 +234,7 @@ def _fetch(fetch, repo_id, revision, patterns, root, max_workers, **kw):
         raise ConnectionError(f"cannot reach the Hugging Face hub for {repo_id} ({type(e).__name__}: {str(e)[:200]}); unset HF_HUB_OFFLINE and "
                               f"check the network, or copy the files into {root} by other means") from e
 
-def hest_download(ids:Sequence[str], # HEST sample ids (e.g. `hest_select(...).sample_id`)
+def hest_download(ids:Sequence[str], # HEST sample ids (e.g. hest_select(...).sample_id)
                   root, # local HEST root; files land in st/, wsis/, metadata/, ... as in the dataset
                   *,
                   what:Sequence[str]=NEEDED, # folders of HEST_FILES to fetch (add 'patches', 'thumbnails', ...)
@@ -339,7 +339,7 @@ def read_pixels(mpp0, # microns per pixel at level 0 (one value or an array)
     k = np.maximum(np.floor(np.log2(target_mpp*(1 + 1e-3)/mpp0)), 0)   # the coarsest level still at least as fine as the target
     return (patch_px*target_mpp/(mpp0*2**k))**2
 
-def expected_cost(table, # a selection (columns n_spots, mpp; optionally samples, for grouped rows), e.g. from `hest_select`
+def expected_cost(table, # a selection (columns n_spots, mpp; optionally samples, for grouped rows), e.g. from hest_select
                   patch_rate:dict, # measured patching rate: {'exact': patches/s on exact crops, 'resampled': level pixels/s when resampling}
                   encode_rate:float, # patches/s of the encoder (measured, or an estimate)
                   *,
@@ -360,7 +360,7 @@ def expected_cost(table, # a selection (columns n_spots, mpp; optionally samples
                 resampled_frac=float(n[~exact].sum()/spots) if spots else 0.0)
 
 # %% ../nbs/01b_hest.ipynb #f7779ab9
-def patch_rates(samples, # `Sample`s to time (e.g. one 20x and one 40x slide of the cohort)
+def patch_rates(samples, # Samples to time (e.g. one 20x and one 40x slide of the cohort)
                 work_dir, # scratch folder for the stores
                 config=None, # PatchConfig (None: the default 224 px at 0.5 um/px)
                ):
@@ -379,7 +379,7 @@ def patch_rates(samples, # `Sample`s to time (e.g. one 20x and one 40x slide of 
                          patches_per_s=r['kept']/dt, pixels_per_s=r['kept']*px/dt))
     return pd.DataFrame(rows)
 
-def rate_model(rates, # from `patch_rates`
+def rate_model(rates, # from patch_rates
               ) -> dict:
     "{'exact': patches/s, 'resampled': pixels/s} for `expected_cost` (medians; a missing kind from the other's pixel rate)."
     ex, rs = rates[rates.exact], rates[~rates.exact]

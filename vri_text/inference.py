@@ -63,7 +63,7 @@ def he_only_sample(wsi, # slide path
     return Sample(sid, a, wsi, mpp, None, 'he-only')
 
 # %% ../nbs/08_inference.ipynb #2e73177b
-def virtual_rna(sample, # a `Sample` (counts, if any, are ignored) e.g. from `he_only_sample`
+def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_only_sample
                 checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded vri_text.head.Checkpoint
                 work_dir, # folder for the patch store and features
                 *,
@@ -105,7 +105,7 @@ def virtual_rna(sample, # a `Sample` (counts, if any, are ignored) e.g. from `he
                                wsi=str(sample.wsi_path), mpp=float(sample.mpp), n_dropped=int(sample.n_spots - len(bcs)))
     return out
 
-def plot_virtual(adata, # from `virtual_rna`
+def plot_virtual(adata, # from virtual_rna
                  genes, # genes to map
                  measured=None, # optional AnnData/DataFrame of measured (normalised) expression at the same barcodes
                  panel_in:float=3.2, # width of one panel in inches

@@ -350,14 +350,14 @@ def patch_digests(imgs # (N, H, W, 3) uint8 patches
     for k, x in enumerate(imgs): out[k] = np.frombuffer(hashlib.sha256(np.ascontiguousarray(x).tobytes()).digest(), np.uint8)
     return out
 
-def store_checksum(digests # the (N, 32) table from `patch_digests`
+def store_checksum(digests # the (N, 32) table from patch_digests
                   ) -> str:
     "The store's `img_checksum` attribute: sha256 of its checksum table."
     return hashlib.sha256(np.ascontiguousarray(digests, np.uint8).tobytes()).hexdigest()
 
 _checksum_of = store_checksum
 
-def verify_patch_store(path, # a store written by `extract_patches`
+def verify_patch_store(path, # a store written by extract_patches
                        batch:int=64, # patches read at a time
                       ) -> int:
     "Check every patch against the sha256 recorded when the store was written; the number checked, or a `StoreError` naming the file."
@@ -399,7 +399,7 @@ def _existing(out_path:Path, settings:dict):
     return None
 
 # %% ../nbs/02_patching.ipynb #203ab599
-def extract_patches(sample, # a `vri_text.data.Sample`: spot centres in obsm['spatial'] (level-0 x, y px), wsi_path, mpp
+def extract_patches(sample, # a vri_text.data.Sample: spot centres in obsm['spatial'] (level-0 x, y px), wsi_path, mpp
                     out_path, # HDF5 store to write, e.g. patches/<sample_id>.h5
                     config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                     force:bool=False, # rebuild even when a store with the same settings exists
@@ -511,7 +511,7 @@ def _extract_locked(sample, sid, out_path, cfg, force, reader, pool, verbose, t0
     return {**summary, 'seconds': time.perf_counter() - t0, 'skipped': False, 'path': str(out_path)}
 
 # %% ../nbs/02_patching.ipynb #5de3a2f3
-def read_patch_store(path, # a store written by `extract_patches`
+def read_patch_store(path, # a store written by extract_patches
                      load_img:bool=True, # False returns img as None (coords, barcodes and attrs only)
                     ):
     "Read a patch store: (img (N, p, p, 3) uint8 or None, coords (N, 2) level-0 top-left, barcodes list, attrs dict)."
@@ -520,7 +520,7 @@ def read_patch_store(path, # a store written by `extract_patches`
         img = f['img'][:] if load_img else None
         return img, f['coords'][:], list(f['barcode'].asstr()[:]), dict(f.attrs)
 
-def read_dropped(path # a store written by `extract_patches`
+def read_dropped(path # a store written by extract_patches
                 ) -> dict:
     "Spots a store left out: {barcode: reason}."
     import h5py
@@ -530,7 +530,7 @@ def read_dropped(path # a store written by `extract_patches`
 # %% ../nbs/02_patching.ipynb #95d31215
 _QC_COLOURS = {'kept': 'limegreen', 'padded': 'orange', 'tissue': 'red', 'edge': 'magenta', 'outside': 'grey'}
 
-def plot_patch_qc(path, # a store written by `extract_patches`
+def plot_patch_qc(path, # a store written by extract_patches
                   wsi_path=None, # the slide; None uses the path recorded in the store
                   n:int=16, # patches shown in the grid (a random sample of kept spots)
                   thumb_px:int=800, # longest side of the thumbnail, in pixels
@@ -582,7 +582,7 @@ def plot_patch_qc(path, # a store written by `extract_patches`
 # %% ../nbs/02_patching.ipynb #3a20d71e
 SUMMARY_COLUMNS = ['sample_id', 'spots', 'kept', 'dropped_outside', 'dropped_edge', 'dropped_tissue', 'padded', 'seconds', 'skipped']
 
-def extract_cohort_patches(cohort, # a `Cohort` or any iterable of `Sample`s
+def extract_cohort_patches(cohort, # a Cohort or any iterable of Samples
                            out_dir, # folder for <sample_id>.h5 stores and patch_summary.csv
                            config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                            force:bool=False, # rebuild stores even when their settings match

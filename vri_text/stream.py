@@ -100,7 +100,7 @@ def _stream_sample(sample, store, enc, cfg, batch_size:int, force:bool, on_batch
     if summary['skipped']: return summary, None
     return summary, (feats[:summary['kept']] if feats is not None else np.zeros((0, enc.out_dim), np.float32))
 
-def stream_features(samples, # a `Sample` or a list of them
+def stream_features(samples, # a Sample or a list of them
                     out_dir, # run folder: stores go to out_dir/patches/, features to out_dir/features/<encoder>/
                     encoder='handcrafted', # an Encoder, or a name for get_encoder
                     *,
@@ -210,7 +210,7 @@ def _write_h5ad(out:Path, chunks:list, sample, ck, meta:dict, thumb_mpp:float):
                     d[r:r + len(v)] = v; r += len(v)
     return len(bcs)
 
-def infer_slide(sample, # a `Sample` (counts, if any, ignored), e.g. `vri_text.inference.he_only_sample(wsi, pitch_um=...)`
+def infer_slide(sample, # a Sample (counts, if any, ignored), e.g. vri_text.inference.he_only_sample(wsi, pitch_um=...)
                 checkpoint, # checkpoint path or a loaded Checkpoint; its run_spec decides patches and encoder
                 work_dir, # folder for the chunks and the result <sample_id>.virtual.h5ad
                 *,

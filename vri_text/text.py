@@ -199,7 +199,7 @@ class TextTargets:
         return (f"TextTargets({int(self.mask.sum())}/{len(self.mask)} spots captioned, d={self.T.shape[1]}, "
                 f"{len(set(self.captions[self.mask]))} distinct captions, {self.n_unknown} unknown captions ignored, encoder={self.text_encoder_id!r})")
 
-def align_dataset(ds, # a `vri_text.dataset.Dataset` (X, Y, sample_ids, barcodes, idx())
+def align_dataset(ds, # a vri_text.dataset.Dataset (X, Y, sample_ids, barcodes, idx())
                   captions_df, # caption table (sample_id, barcode, caption)
                   emb, # (n, d) caption embeddings: rows of captions_df, or of keys
                   keys=None, # [(sample_id, barcode)] of emb's rows (from embed_captions); None: captions_df order

@@ -42,7 +42,7 @@ def _base_scores(init, X, Y, idx, seeds) -> dict:
     else: get = {int(s): (v.model, v.normalisation) for s, v in init.items()}
     return {s: {k: mean_gene_corr(predict(get[s][0], X[idx[k]], get[s][1]), Y[idx[k]]) for k in ('val', 'test')} for s in seeds}
 
-def load_baseline_heads(folder, # a baseline folder written by `vri_text.train.run_baseline` (seed<s>.json/.safetensors)
+def load_baseline_heads(folder, # a baseline folder written by vri_text.train.run_baseline (seed<s>.json/.safetensors)
                         seeds, # seeds wanted
                         genes, # gene order of the dataset (heads are realigned to it by name)
                         encoder_id:str|None=None, # feature encoder the heads must have been trained on
@@ -57,7 +57,7 @@ def load_baseline_heads(folder, # a baseline folder written by `vri_text.train.r
     if bad: _log.info(f"{folder}: baseline heads of seeds {bad} were trained on other features (encoder or dimension differ)"); return None
     return out
 
-def alignment_study(ds, # `vri_text.dataset.Dataset`
+def alignment_study(ds, # vri_text.dataset.Dataset
                     tt:TextTargets, # from align_dataset
                     init, # the baseline: FitResult or {seed: Checkpoint}
                     seeds, # seeds (the baseline must have them)
@@ -126,7 +126,7 @@ def plot_align_curves(runs, # SeedRun list of a text-objective fit
     fig.tight_layout()
     return fig
 
-def conclusion(study:AlignStudy, # from `alignment_study`
+def conclusion(study:AlignStudy, # from alignment_study
                label:str='label', # what the labels are, in words
               ) -> str:
     "A plain-language conclusion generated from the study's numbers."

@@ -401,7 +401,7 @@ def seed_table(runs, # SeedRun list (e.g. a FitResult)
     import pandas as pd
     return pd.DataFrame([r.summary() for r in runs])
 
-def format_seed_table(df, # a `seed_table`
+def format_seed_table(df, # a seed_table
                       digits:int=3, # decimals shown
                      ):
     "The seed table with a `mean ± sd` row, as strings for display."
@@ -455,7 +455,7 @@ def save_fit(fit:FitResult, # the runs to save
     return out
 
 # %% ../nbs/04b_baseline.ipynb #a1ab436d
-def run_baseline(ds, # a `vri_text.dataset.Dataset` (X, Y, sample_ids, genes, encoder_id, run_spec, idx())
+def run_baseline(ds, # a vri_text.dataset.Dataset (X, Y, sample_ids, genes, encoder_id, run_spec, idx())
                  out_dir, # folder for the results
                  seeds, # one head per seed
                  cfg:TrainConfig|None=None, # settings (default: the poster's)
