@@ -52,11 +52,14 @@ def scrub_output(out):
             if not keep: return None
             text = '\n'.join(keep) + '\n'
         out['text'] = scrub_text(text)
-    for k, v in list(out.get('data', {}).items()):
-        if k == 'image/png':
-            mime, b = fit_image(''.join(v) if isinstance(v, list) else v)
-            del out['data'][k]; out['data'][mime] = b
-        elif k.startswith('text/'): out['data'][k] = scrub_text(''.join(v) if isinstance(v, list) else v)
+    if 'data' in out:
+        data = {}
+        for k, v in out['data'].items():   # rebuilt in the same key order (nbdev_clean keeps it as it finds it)
+            if k == 'image/png':
+                mime, b = fit_image(''.join(v) if isinstance(v, list) else v); data[mime] = b
+            elif k.startswith('text/'): data[k] = scrub_text(''.join(v) if isinstance(v, list) else v)
+            else: data[k] = v
+        out['data'] = data
     return out
 
 if __name__ == '__main__':
