@@ -7,8 +7,13 @@ Slide: a generated HEST-like 8000 x 8000 px generic pyramidal JPEG TIFF at 0.499
 git), spots on a 100 um hexagonal grid; patches 224 px at 0.5 um/px, so every patch is resampled.
 - plain loop: what a user writes first: per spot one openslide `read_region` at level 0, PIL Lanczos resize to
   224 px, one HDF5 row write; every spot (no tissue filter), one process.
-- vri_text: `extract_patches(sample, out, PatchConfig(workers=c))` with its defaults (tissue filter on), pinned to
-  c CPUs with `taskset` for each c in --cpus; `workers` are reader threads.
+- vri_text: `extract_patches(sample, out, PatchConfig(workers=c, min_tissue=0.25))`, i.e. its defaults with the tissue
+  filter on (since issue 16 it is off by default), pinned to c CPUs with `taskset` for each c in --cpus; `workers` are
+  reader threads; patches are resized by the compiled copy of Pillow's resampler (same pixels as Pillow).
+  The compiled resampler is loaded from numba's on-disk cache before the clock starts, like the imports of both
+  sides: a one-time cost of 0.7-0.9 s per process here (numba import + cache load; the record states it), not per sample.
+- vri_text with `--pillow` rows (`--pillow-rows`): the same, but resized by Pillow itself (the code before issue 13's
+  last step; `vri_text.patching._resampler` patched to return None in the child), for the smallest and largest c.
 - vri_text with `scale_tol=2.5e-3` (opt-in): the 0.2% scale mismatch is cut as exact crops instead of Lanczos-resampled,
   for the smallest and largest c: the comparison with what the plain loop does, which does not resample either: it
   reads round(224 * 0.5 / 0.499) = 224 px, and PIL's resize to the same size is a copy.
@@ -113,7 +118,11 @@ def run_one(a):
     "Child process: one run; print a JSON line."
     xy = np.load(a.spots)
     import anndata, h5py, openslide, PIL.Image  # noqa: F401  (imports are not timed, for either side)
+    from vri_text import patching
     from vri_text.patching import extract_patches, PatchConfig
+    load_s = 0.0
+    if a.pillow: patching._resampler = lambda: None  # resize with Pillow itself (same pixels, the code before)
+    elif a.reader != 'loop': load_s = warm_resampler(patching)  # untimed, like the imports: a one-time cost per process (load_s, recorded)
     smp = make_sample(a.wsi, a.mpp, xy)
     ru = resource.getrusage(resource.RUSAGE_SELF); cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
@@ -121,12 +130,22 @@ def run_one(a):
         kept = spots = plain_loop(a.wsi, a.mpp, xy, a.out)
     else:
         kw = {} if a.scale_tol is None else dict(scale_tol=a.scale_tol)
-        s = extract_patches(smp, a.out, PatchConfig(workers=a.workers, block_px=a.block_px, **kw), reader=a.reader, force=True)
+        s = extract_patches(smp, a.out, PatchConfig(workers=a.workers, block_px=a.block_px, min_tissue=a.min_tissue, **kw), reader=a.reader, force=True)
         kept, spots = s['kept'], s['spots']
     wall = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     rss = max(ru.ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print(json.dumps({'kept': kept, 'spots': spots, 'seconds': wall, 'cpu_s': ru.ru_utime + ru.ru_stime - cpu0, 'peak_rss_mib': rss / 1024}))
+    print(json.dumps({'kept': kept, 'spots': spots, 'seconds': wall, 'cpu_s': ru.ru_utime + ru.ru_stime - cpu0, 'peak_rss_mib': rss / 1024, 'load_s': load_s}))
+
+
+def warm_resampler(patching) -> float:
+    "Import numba and load the compiled resampler from numba's disk cache (compiled on the first run ever): seconds taken."
+    t0 = time.perf_counter()
+    f = patching._resampler()
+    if f is not None:
+        o = np.empty((1, 224, 224, 3), np.uint8)
+        f(np.zeros((240, 240, 3), np.uint8), 0, 0, np.array([[0, 0, 240, 240]]), np.array([[5.3, 5.1, 229.75, 229.55]]), 224, 0, 3.0, o)
+    return time.perf_counter() - t0
 
 
 def same_patches(a, b, chunk=256):
@@ -180,6 +199,9 @@ def main():
     ap.add_argument('--reader', default='blocks'); ap.add_argument('--workers', type=int, default=1)
     ap.add_argument('--scale-tol', type=float, default=None, help=argparse.SUPPRESS)
     ap.add_argument('--no-crop-rows', action='store_true', help='skip the scale_tol=2.5e-3 (exact crop) rows')
+    ap.add_argument('--pillow-rows', action='store_true', help='add rows resized by Pillow itself instead of the compiled resampler')
+    ap.add_argument('--pillow', action='store_true', help=argparse.SUPPRESS)
+    ap.add_argument('--min-tissue', type=float, default=0.25, help='the tissue filter of the vri_text rows (0.25: on)')
     a = ap.parse_args()
     if a.run: return run_one(a)
 
@@ -190,22 +212,26 @@ def main():
     cpus = [c for c in a.cpus if c <= ncpu]
     if len(cpus) < len(a.cpus): print(f"only {ncpu} CPUs here: skipping --cpus {[c for c in a.cpus if c > ncpu]}")
     avail = sorted(os.sched_getaffinity(0))
-    configs = [('plain loop', 'loop', 1, 1, None)] + [(f'vri_text {c} cpu', 'blocks', c, c, None) for c in cpus]
-    if not a.no_crop_rows: configs += [(f'vri_text {c} cpu, scale_tol 2.5e-3 (exact crops)', 'blocks', c, c, 2.5e-3) for c in sorted({cpus[0], cpus[-1]})]
+    configs = [('plain loop', 'loop', 1, 1, None, False)] + [(f'vri_text {c} cpu', 'blocks', c, c, None, False) for c in cpus]
+    if a.pillow_rows: configs += [(f'vri_text {c} cpu, Pillow resize (before)', 'blocks', c, c, None, True) for c in sorted({cpus[0], cpus[-1]})]
+    if not a.no_crop_rows: configs += [(f'vri_text {c} cpu, scale_tol 2.5e-3 (exact crops)', 'blocks', c, c, 2.5e-3, False) for c in sorted({cpus[0], cpus[-1]})]
     res = {c[0]: [] for c in configs}
     load_before = os.getloadavg()
     ctl = [parallel_control(cpus[-1])] if cpus[-1] > 1 else []
     for rep in range(a.reps):
-        for label, reader, workers, c, tol in configs:
-            out = a.work/f'{wsi.stem}_{reader}{workers}{"_tol" if tol else ""}.h5'
+        for label, reader, workers, c, tol, pil in configs:
+            out = a.work/f'{wsi.stem}_{reader}{workers}{"_tol" if tol else ""}{"_pil" if pil else ""}.h5'
             cmd = ['taskset', '-c', ','.join(map(str, avail[:c])), sys.executable, __file__, '--run', '--wsi', str(wsi), '--mpp', str(mpp),
                    '--spots', str(spots), '--out', str(out), '--reader', reader, '--workers', str(workers), '--block-px', str(a.block_px)]
             if tol: cmd += ['--scale-tol', str(tol)]
+            if pil: cmd += ['--pillow']
+            cmd += ['--min-tissue', str(a.min_tissue)]
             r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, env={**os.environ, 'VRI_TEXT_PROGRESS': '0'}).stdout.strip().splitlines()[-1])
             r['out'] = out; r['load'] = os.getloadavg()[0]; res[label].append(r)
             print(f"rep {rep} {label:14s} {r['kept']:5d}/{r['spots']} patches  {r['seconds']:6.2f} s  {r['kept'] / r['seconds']:7.1f} patches/s  cpu {r['cpu_s']:.2f} s  "
                   f"peak RSS {r['peak_rss_mib']:.0f} MiB  load {r['load']:.2f}", flush=True)
         vri = [f'vri_text {c} cpu' for c in cpus]
+        vri += [k for k in res if 'Pillow' in k]  # Pillow's resize must give the same pixels as the compiled one
         same = all(same_patches(res[vri[0]][-1]['out'], res[v][-1]['out']) for v in vri[1:])
         if not same: print('WARNING: vri_text stores differ between cpu counts')
     load_after = os.getloadavg()
@@ -214,19 +240,23 @@ def main():
                f"{' / '.join('%.2fx' % d['threads'] for d in ctl)} faster in {cpus[-1]} threads and "
                f"{' / '.join('%.2fx' % d['processes'] for d in ctl)} in {cpus[-1]} processes than serially: the parallelism "
                f"the machine had to give.") if ctl else ''
+    loads = [r['load_s'] for rs in res.values() for r in rs if r.get('load_s')]
+    load_txt = f" Compiled resampler loaded before the clock (numba import + disk cache): median {np.median(loads):.2f} s per process." if loads else ''
     med = lambda label, f: float(np.median([f(r) for r in res[label]]))
     base = med('plain loop', lambda r: r['kept'] / r['seconds'])
     lines = [f"\n## {datetime.now():%Y-%m-%d %H:%M} — {machine()}",
              f"\nLoad average (1/5/15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}, after: {' '.join(f'{x:.2f}' for x in load_after)}; "
              f"{a.reps} interleaved repetitions, medians; slide {a.size} x {a.size} px at {mpp} um/px; block_px {a.block_px}; "
-             f"vri_text stores identical across cpu counts: {'yes' if same else 'NO'}.{ctl_txt} {a.note}\n",
-             "| run | patches written | seconds | patches/s | spots evaluated/s | vs plain loop (patches/s) | CPU s per patch | peak RSS |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"tissue filter min_tissue={a.min_tissue}; vri_text stores identical across cpu counts{' and with Pillow resizing' if a.pillow_rows else ''}: {'yes' if same else 'NO'}.{ctl_txt}{load_txt} {a.note}\n",
+             "| run | patches written | seconds | patches/s | spots evaluated/s | vs plain loop (patches/s) | same rep's plain loop: ratio median (min-max) | CPU s per patch | peak RSS |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for label, *_ in configs:
         rs = res[label]
         pps = med(label, lambda r: r['kept'] / r['seconds'])
+        paired = [(r['kept'] / r['seconds']) / (q['kept'] / q['seconds']) for r, q in zip(rs, res['plain loop'])] # interleaved: rep by rep
         lines.append(f"| {label} | {rs[0]['kept']} of {rs[0]['spots']} | {med(label, lambda r: r['seconds']):.2f} | {pps:.0f} | "
-                     f"{med(label, lambda r: r['spots'] / r['seconds']):.0f} | {pps / base:.2f}x | {med(label, lambda r: r['cpu_s'] / r['kept']) * 1e3:.2f} ms | "
+                     f"{med(label, lambda r: r['spots'] / r['seconds']):.0f} | {pps / base:.2f}x | {np.median(paired):.2f}x ({min(paired):.2f}-{max(paired):.2f}) | "
+                     f"{med(label, lambda r: r['cpu_s'] / r['kept']) * 1e3:.2f} ms | "
                      f"{max(r['peak_rss_mib'] for r in rs):.0f} MiB |")
     text = '\n'.join(lines) + '\n'
     print(text)

@@ -103,7 +103,7 @@ def patching_only(smp, tmp: Path, workers_list, deadline: float) -> list:
     for w in workers_list:
         if time.monotonic() > deadline: rows.append(dict(workers=w, skipped='time budget')); continue
         t0 = time.perf_counter()
-        s = extract_patches(smp, tmp/'patch_only.h5', PatchConfig(workers=w, block_px=1024), force=True, verbose=False)
+        s = extract_patches(smp, tmp/'patch_only.h5', PatchConfig(workers=w, block_px=1024, min_tissue=0.25), force=True, verbose=False)
         dt = time.perf_counter() - t0
         rows.append(dict(workers=w, patches=s['kept'], spots=s['spots'], seconds=round(dt, 3), patches_per_s=round(s['kept']/dt, 1)))
         print(f'  patching only, {w} threads: {rows[-1]}', flush=True)
@@ -120,7 +120,7 @@ def slide_pipeline(enc, smp, tmp: Path, batch_sizes, workers_list, deadline: flo
             if time.monotonic() > deadline: rows.append(dict(batch_size=bs, workers=w, skipped='time budget')); continue
             _sync(__import__('torch').device(enc.device))
             t0 = time.perf_counter()
-            s = stream_features(smp, tmp/'stream', enc, config=PatchConfig(workers=w, block_px=1024), batch_size=bs, overwrite=True, show_progress=False)
+            s = stream_features(smp, tmp/'stream', enc, config=PatchConfig(workers=w, block_px=1024, min_tissue=0.25), batch_size=bs, overwrite=True, show_progress=False)
             _sync(__import__('torch').device(enc.device))
             dt = time.perf_counter() - t0
             from vri_text.features import load_features

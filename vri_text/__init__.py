@@ -7,7 +7,7 @@ version line above); every name below comes from a notebook-generated module."""
 
 _API = {
     'data': ['Sample', 'Cohort', 'Splits', 'DataError', 'read_visium', 'read_hest', 'read_h5ad', 'select_genes', 'split_cohort'],
-    'synthetic': ['make_cohort', 'demo_cohort'],
+    'synthetic': ['make_cohort', 'demo_cohort', 'load_truth', 'ceiling'],
     'hest': ['hest_select', 'hest_download', 'hest_metadata', 'hest_cohort'],
     'patching': ['PatchConfig', 'extract_patches', 'extract_cohort_patches'],
     'features': ['get_encoder', 'extract_features', 'load_features'],
@@ -17,10 +17,10 @@ _API = {
     'head': ['HeadConfig', 'GeneHead', 'Checkpoint', 'load_checkpoint', 'save_checkpoint', 'predict', 'text_space'],
     'train': ['TrainConfig', 'Objective', 'fit', 'train_ensemble', 'run_baseline', 'save_fit', 'seed_table'],
     'evaluation': ['kfold_splits', 'poster_split', 'cross_validate', 'summarise', 'compare', 'paired_folds', 'hest_benchmark'],
-    'captions': ['get_captioner', 'caption_run'],
+    'captions': ['get_captioner', 'caption_run', 'truth_captioner', 'shuffled_captioner'],
     'text': ['get_text_encoder', 'embed_captions', 'align_dataset'],
     'alignment': ['AlignConfig'],
-    'text_study': ['alignment_study'],
+    'text_study': ['alignment_study', 'text_sweep', 'query_map'],
     'inference': ['he_only_sample', 'virtual_rna'],
     'faults': ['verify_run'],
 }

@@ -23,11 +23,11 @@ from .core import atomic_write, get_logger
 log = get_logger('app')
 
 # %% auto #0
-__all__ = ['log', 'SLIDE_SUFFIXES', 'SPOT_UM', 'FIG_PX', 'PALETTE', 'PathRefused', 'safe_path', 'TileGrid', 'SlideError',
-           'open_slide', 'TileCache', 'SlideTiles', 'scan_slides', 'find_checkpoints', 'Model', 'load_model',
-           'get_text_encoder', 'SpotData', 'RunData', 'colour_limits', 'apply_threshold', 'query_scores', 'top_genes',
-           'nearest_captions', 'tissuumaps_project', 'tissuumaps_export', 'spots_adata', 'VirtualJob', 'initial_view',
-           'tile_layout', 'Viewer', 'make_server', 'add_serve_parser', 'run_serve', 'serve_main']
+__all__ = ['log', 'SLIDE_SUFFIXES', 'SPOT_UM', 'CAPTION_PREFERENCE', 'FIG_PX', 'PALETTE', 'PathRefused', 'safe_path', 'TileGrid',
+           'SlideError', 'open_slide', 'TileCache', 'SlideTiles', 'scan_slides', 'find_checkpoints', 'Model',
+           'load_model', 'get_text_encoder', 'SpotData', 'RunData', 'colour_limits', 'apply_threshold', 'query_scores',
+           'top_genes', 'nearest_captions', 'tissuumaps_project', 'tissuumaps_export', 'spots_adata', 'VirtualJob',
+           'initial_view', 'tile_layout', 'Viewer', 'make_server', 'add_serve_parser', 'run_serve', 'serve_main']
 
 # %% ../nbs/10_app.ipynb #1e5a1bf8
 class PathRefused(PermissionError):
@@ -315,11 +315,14 @@ def _load_cohort(run:Path, cohort=None):
         return None
     return Cohort.from_csv(src) if src.suffix == '.csv' else Cohort.from_folder(src)
 
+CAPTION_PREFERENCE = ('medvlm', 'morphology_', 'context-morphology', 'truth') # caption tables shown first when a run has several
+
 def _caption_table(run:Path):
-    "The run's captions (first caption table under `captions/`), or None."
+    "The run's captions: of the caption tables under `captions/`, a VLM's first, then the patch morphology's, then any; or None."
     from vri_text.captions import load_captions
     files = sorted((run/'captions').glob('*.csv'))
-    return load_captions(files[0]) if files else None
+    rank = lambda f: next((i for i, p in enumerate(CAPTION_PREFERENCE) if f.stem.startswith(p)), len(CAPTION_PREFERENCE))
+    return load_captions(min(files, key=rank)) if files else None
 
 def _embed_captions(texts:list, enc, cache:Path|None) -> np.ndarray:
     "Unit embeddings of distinct captions, through the run's embedding cache when there is one."

@@ -91,12 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='the end-to-end pipeline on the embedded synthetic cohort')
     d.add_argument('--scale', default=None, help="tiny or default (default: $VRI_TEXT_SCALE, else default)")
-    d.add_argument('--encoder', default='handcrafted', help='handcrafted, tiny, uni2-h, uni or timm:<name>')
+    d.add_argument('--encoder', default='handcrafted', help='handcrafted, colour, tiny, uni2-h, uni or timm:<name>')
     d.add_argument('--run', default=None, help='run folder (default: $VRI_TEXT_HOME/demo-<scale>)')
     r = sub.add_parser('run', help='the pipeline on your own cohort')
     r.add_argument('--cohort', required=True, help='Space Ranger folder of samples, HEST-1k root, or a CSV manifest')
     r.add_argument('--run', required=True, help='run folder (created; reused when rerun)')
-    r.add_argument('--encoder', default='uni2-h', help='handcrafted, tiny, uni2-h, uni or timm:<name> (default: uni2-h)')
+    r.add_argument('--encoder', default='uni2-h', help='handcrafted, colour, tiny, uni2-h, uni or timm:<name> (default: uni2-h)')
     r.add_argument('--weights', default=None, help='encoder weights file or folder (default: $VRI_TEXT_UNI2H_WEIGHTS or the hub)')
     r.add_argument('--genes', type=int, default=1000, help='spatially variable genes to predict (default: 1000)')
     r.add_argument('--epochs', type=int, default=60, help='maximum training epochs (default: 60)')
@@ -117,8 +117,8 @@ class UsageError(ValueError):
 def _check_encoder(name:str, weights):
     "Refuse an unknown encoder, a missing weights path, or gated weights with no way to get them."
     import os
-    if not (name in ('uni2-h', 'uni', 'handcrafted', 'tiny') or (name.startswith('timm:') and len(name) > 5)):
-        raise UsageError(f"unknown encoder {name!r}; use handcrafted, tiny, uni2-h, uni or timm:<name>")
+    if not (name in ('uni2-h', 'uni', 'handcrafted', 'colour', 'tiny') or (name.startswith('timm:') and len(name) > 5)):
+        raise UsageError(f"unknown encoder {name!r}; use handcrafted, colour, tiny, uni2-h, uni or timm:<name>")
     if weights and weights != 'random' and not Path(weights).expanduser().exists(): raise UsageError(f"--weights {weights}: no such file or folder")
     env = {'uni2-h': 'VRI_TEXT_UNI2H_WEIGHTS', 'uni': 'VRI_TEXT_UNI_WEIGHTS'}.get(name)
     if env and not weights and not os.environ.get(env):

@@ -107,7 +107,7 @@ class RunConfig(Config):
     weights:str|None=None # encoder weights (file/folder, or 'random' for code-path checks)
     target_mpp:float=0.5 # microns per pixel of the patches
     patch_px:int=224 # patch side in pixels
-    min_tissue:float=0.25 # drop spots whose patch has less tissue than this
+    min_tissue:float=0.0 # drop spots whose patch has less tissue than this (0: keep every spot the cohort marks in tissue)
     splits_file:str|None=None # a saved Splits JSON to use (else the cohort's own split, else a seeded one)
 
 # %% ../nbs/03a_dataset.ipynb #5a3745e9

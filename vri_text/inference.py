@@ -71,6 +71,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
                 encoder:str|None=None, # encoder name; None: the run_spec's (given, it must match)
                 patch_config=None, # PatchConfig; None: the run_spec's (given, it must match it)
                 thumb_mpp:float=8.0, # um/px of the low-resolution image stored in uns['spatial']
+                grid_min_tissue:float=0.25, # on a grid laid on an H&E-only slide (source 'he-only'), drop spots whose patch has less tissue
                ):
     "Predicted expression of the checkpoint's genes at the sample's spots, patched and encoded by its run_spec, as a spatial AnnData."
     import anndata as ad, openslide, pandas as pd
@@ -83,6 +84,8 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
     if patch_config is not None: spec.check_patch_config(patch_config)
     if not spec.patch: log.warning(f"checkpoint {ck.path}: its run_spec records no patch settings; using PatchConfig() defaults")
     pc = spec.patch_config() if spec.patch else (patch_config or PatchConfig())
+    if sample.source == 'he-only' and pc.min_tissue < grid_min_tissue:   # which spots, not how they are cut: the contract still holds
+        import dataclasses; pc = dataclasses.replace(pc, min_tissue=grid_min_tissue)
     name = spec.encoder or spec.encoder_id.split('@')[0]
     if encoder is not None and encoder != name: raise ValueError(f"checkpoint {ck.path}: its run_spec says encoder {name!r}, asked for {encoder!r}; predict with the encoder the head was trained on")
     enc = get_encoder(name, weights=weights if weights is not None else spec.weights)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import hashlib
 import itertools
@@ -42,13 +43,13 @@ class PatchConfig(Config):
     resample:str='lanczos' # PIL filter when the read level's scale differs from the target: lanczos, bicubic, bilinear, box
     edge:str='pad' # patches crossing the slide edge: 'pad' (fill with pad_value, flagged) or 'drop'
     pad_value:int=255 # fill value for the parts of a padded patch outside the slide (255: white, like glass)
-    min_tissue:float=0.25 # drop spots whose patch has a smaller tissue fraction (0 keeps all)
+    min_tissue:float=0.0 # drop spots whose patch has a smaller tissue fraction (0, the default: keep every spot, e.g. all that Space Ranger/HEST mark in tissue)
     tissue_sat:float|None=None # HSV saturation above which a pixel is tissue; None: Otsu per slide, clipped to sat_clip
     sat_clip:tuple=(0.05, 0.2) # bounds on the Otsu saturation threshold (guards all-tissue or all-glass slides)
     thumb_mpp:float=8.0 # microns per pixel of the thumbnail the tissue mask is computed on
     scale_tol:float=1e-3 # relative scale mismatch treated as equal (level choice; exact crops without resampling)
     block_px:int=2048 # side of one region read, in read-level pixels; bounds memory per worker
-    workers:int=1 # threads reading blocks (JPEG decoding, resampling and checksums release the GIL), each with its own open slide
+    workers:int=1 # threads reading blocks (JPEG decoding, the compiled resampler and checksums release the GIL), each with its own open slide
     direct_tiles:bool=True # decode JPEG tiles of TIFF/SVS levels directly (same pixels as openslide, less overhead)
     compression:str|None=None # HDF5 compression of img (None, 'lzf' or 'gzip')
 
@@ -265,6 +266,129 @@ def _lend_slide(slide, path:str, direct:bool):
     "Let in-thread reads use an already open slide (not closed by `_worker_slide`); `slide=None` forgets it."
     _LOCAL.slide, _LOCAL.key, _LOCAL.own = slide, ((path, direct) if slide is not None else None), False
 
+_KINDS = {'lanczos': 0, 'bicubic': 1, 'bilinear': 2, 'box': 3} # filter -> the kernel's switch
+
+def _pil_resample(region, ox, oy, support, boxes, p, kind, support0, out):
+    "Pillow's 8-bit two-pass resize (libImaging/Resample.c) of each patch's support box to p x p, bit for bit (compiled by `_resampler`)."
+    PI = 3.141592653589793
+    rows = region.reshape(region.shape[0], region.shape[1] * 3) # region must be C-contiguous
+    for i in range(support.shape[0]):
+        sx0, sy0 = support[i, 0] - ox, support[i, 1] - oy
+        W, H = support[i, 2] - support[i, 0], support[i, 3] - support[i, 1]
+        lo = (np.float32(boxes[i, 1] - support[i, 1]), np.float32(boxes[i, 0] - support[i, 0])) # (y, x): PIL takes the box as float32
+        hi = (np.float32(boxes[i, 3] - support[i, 1]), np.float32(boxes[i, 2] - support[i, 0]))
+        kmax = 0
+        for a in range(2):
+            fs = max(np.float64(hi[a] - lo[a]) / p, 1.0)
+            kmax = max(kmax, int(math.ceil(support0 * fs)) * 2 + 1)
+        kk = np.zeros((2, p, kmax), np.int32) # fixed-point coefficients of the vertical (0) and horizontal (1) pass
+        bd = np.zeros((2, p, 2), np.int64) # first source pixel and tap count per output pixel
+        wk = np.zeros(kmax, np.float64)
+        for a in range(2): # precompute_coeffs + normalize_coeffs_8bpc, same operations in the same order
+            in_size = H if a == 0 else W
+            scale = np.float64(hi[a] - lo[a]) / p # the difference in float32, as C computes it
+            fs = scale if scale >= 1.0 else 1.0
+            sup = support0 * fs
+            inv = 1.0 / fs
+            for xx in range(p):
+                center = np.float64(lo[a]) + (xx + 0.5) * scale
+                xmin = int(center - sup + 0.5)
+                if xmin < 0: xmin = 0
+                xmax = int(center + sup + 0.5)
+                if xmax > in_size: xmax = in_size
+                xmax -= xmin
+                ww = 0.0
+                for x in range(xmax):
+                    t = (x + xmin - center + 0.5) * inv
+                    w = 0.0
+                    if kind == 0: # lanczos: sinc(t) sinc(t / 3) on [-3, 3)
+                        if -3.0 <= t and t < 3.0:
+                            s1 = 1.0 if t == 0.0 else math.sin(t * PI) / (t * PI)
+                            t3 = t / 3
+                            s3 = 1.0 if t3 == 0.0 else math.sin(t3 * PI) / (t3 * PI)
+                            w = s1 * s3
+                    elif kind == 1: # bicubic, a = -0.5
+                        u = -t if t < 0.0 else t
+                        if u < 1.0: w = ((-0.5 + 2.0) * u - (-0.5 + 3.0)) * u * u + 1
+                        elif u < 2.0: w = (((u - 5) * u + 8) * u - 4) * -0.5
+                    elif kind == 2: # bilinear
+                        u = -t if t < 0.0 else t
+                        if u < 1.0: w = 1.0 - u
+                    elif t > -0.5 and t <= 0.5: w = 1.0 # box
+                    wk[x] = w
+                    ww += w
+                if ww != 0.0:
+                    for x in range(xmax): wk[x] /= ww
+                for x in range(xmax):
+                    v = wk[x] * 4194304.0 # 1 << PRECISION_BITS (22)
+                    kk[a, xx, x] = int(-0.5 + v) if wk[x] < 0 else int(0.5 + v)
+                bd[a, xx, 0], bd[a, xx, 1] = xmin, xmax
+        yf = bd[0, 0, 0]
+        R = bd[0, p - 1, 0] + bd[0, p - 1, 1] - yf # the source rows the vertical pass reads
+        tmp = np.empty((R, p * 3), np.uint8) # the horizontal pass, rounded to uint8 like Pillow's
+        dmin, dmax, tap = bd[1, 0, 0], bd[1, 0, 0], 0 # first tap minus output index: nearly constant at scales near 1
+        for xx in range(p):
+            dmin, dmax, tap = min(dmin, bd[1, xx, 0] - xx), max(dmax, bd[1, xx, 0] - xx), max(tap, bd[1, xx, 1])
+        T = dmax - dmin + tap
+        n3 = p * 3
+        if dmax - dmin <= 2 and dmin >= 0 and p - 1 + dmin + T <= W: # one window of T taps for every output: contiguous rows, no transpose
+            K3 = np.zeros((T, n3), np.int32) # Pillow's taps moved into that window (zeros elsewhere: the same integer sums)
+            for xx in range(p):
+                off = bd[1, xx, 0] - xx - dmin
+                for x in range(bd[1, xx, 1]):
+                    for c in range(3): K3[off + x, xx * 3 + c] = kk[1, xx, x]
+            acc = np.empty(n3, np.int32)
+            for r in range(R):
+                row = rows[sy0 + yf + r]
+                acc[:] = 1 << 21
+                for t in range(T):
+                    b = (sx0 + dmin + t) * 3
+                    seg, kt = row[b:b + n3], K3[t]
+                    for q in range(n3): acc[q] += kt[q] * np.int32(seg[q])
+                for q in range(n3):
+                    v = acc[q] >> 22
+                    tmp[r, q] = 0 if v < 0 else (255 if v > 255 else v)
+        else: # any scale: the rows transposed, so the pass runs over contiguous memory like the vertical one
+            srcT = np.empty((W, R * 3), np.uint8)
+            for r in range(R):
+                for x in range(W):
+                    for c in range(3): srcT[x, r * 3 + c] = region[sy0 + yf + r, sx0 + x, c]
+            n = R * 3
+            acc = np.empty(n, np.int32)
+            tmpT = np.empty((p, n), np.uint8)
+            for xx in range(p):
+                acc[:] = 1 << 21
+                for x in range(bd[1, xx, 1]):
+                    kv = kk[1, xx, x]
+                    row = srcT[bd[1, xx, 0] + x]
+                    for q in range(n): acc[q] += np.int32(row[q]) * kv
+                for q in range(n):
+                    v = acc[q] >> 22
+                    tmpT[xx, q] = 0 if v < 0 else (255 if v > 255 else v)
+            for xx in range(p):
+                for r in range(R):
+                    for c in range(3): tmp[r, xx * 3 + c] = tmpT[xx, r * 3 + c]
+        o = out[i].reshape(p, n3)
+        acc = np.empty(n3, np.int32)
+        for yy in range(p): # the vertical pass
+            acc[:] = 1 << 21
+            y0 = bd[0, yy, 0] - yf
+            for y in range(bd[0, yy, 1]):
+                kv = kk[0, yy, y]
+                row = tmp[y0 + y]
+                for q in range(n3): acc[q] += np.int32(row[q]) * kv
+            for q in range(n3):
+                v = acc[q] >> 22
+                o[yy, q] = 0 if v < 0 else (255 if v > 255 else v)
+
+@functools.cache
+def _resampler():
+    "`_pil_resample` compiled by numba (cached on disk, releases the GIL), or None when numba is missing (Pillow then resizes)."
+    try: import numba
+    except ImportError: return None
+    try: return numba.njit(cache=True, nogil=True)(_pil_resample)
+    except RuntimeError: return numba.njit(nogil=True)(_pil_resample) # no cache location (e.g. defined in a notebook)
+
 def _read_block(task, slide=None):
     "Read one block and cut its patches; returns (indices, patches, their sha256 digests)."
     from PIL import Image
@@ -275,9 +399,12 @@ def _read_block(task, slide=None):
         pg = slide.pages[level]
         region = slide.read_tiles(level, *(int(v) for v in bbox), pad_value, need=_needed_tiles(support, pg.tilewidth, pg.tilelength))
     else: region = _read(slide, level, ds, *bbox, pad_value=pad_value)
-    filt = getattr(Image.Resampling, resample.upper())
     out = np.empty((len(idx), p, p, 3), np.uint8)
-    for k in range(len(idx)): out[k] = _cut(region, ox, oy, support[k], boxes[k], p, exact, filt)
+    fast = None if exact else _resampler()
+    if fast is not None: fast(np.ascontiguousarray(region), ox, oy, np.ascontiguousarray(support, np.int64), np.ascontiguousarray(boxes, np.float64), p, _KINDS[resample], _FILTERS[resample], out)
+    else:
+        filt = getattr(Image.Resampling, resample.upper())
+        for k in range(len(idx)): out[k] = _cut(region, ox, oy, support[k], boxes[k], p, exact, filt)
     return idx, out, patch_digests(out)
 
 def _needed_tiles(support, tw:int, th:int) -> set:

@@ -222,6 +222,7 @@ def infer_slide(sample, # a Sample (counts, if any, ignored), e.g. vri_text.infe
                 block_px:int=1024, # side of one region read (dense grids: a block holds many patches)
                 keep_patches:bool=False, # keep each chunk's patch store (for captioning) instead of deleting it
                 thumb_mpp:float=8.0, # um/px of the low-resolution image stored in uns['spatial']
+                grid_min_tissue:float=0.25, # on a grid laid on an H&E-only slide (source 'he-only'), drop spots whose patch has less tissue
                 on_chunk=None, # called as on_chunk(k, n_chunks) after chunk k is saved
                 show_progress:bool|None=None, # None: follow $VRI_TEXT_PROGRESS
                ) -> dict:
@@ -229,6 +230,8 @@ def infer_slide(sample, # a Sample (counts, if any, ignored), e.g. vri_text.infe
     from vri_text.features import load_features
     t0 = time.perf_counter()
     ck, enc, pc = _resolve(checkpoint, encoder, weights, workers, block_px)
+    if getattr(sample, 'source', '') == 'he-only' and pc.min_tissue < grid_min_tissue:   # which spots, not how they are cut
+        import dataclasses; pc = dataclasses.replace(pc, min_tissue=grid_min_tissue)
     if chunk_spots < 1: raise ValueError(f"chunk_spots must be >= 1, got {chunk_spots}")
     sid, work, n = sample.sample_id, Path(work_dir), sample.n_spots
     fp = _fingerprint(ck, sample, pc, enc, chunk_spots)
