@@ -399,6 +399,10 @@ class RunData:
         _, coords, sbcs, attrs = read_patch_store(store, load_img=False)
         F, bcs, _ = load_features(self.feature_dir, sid)
         pos = {b: i for i, b in enumerate(sbcs)}
+        stale = [b for b in bcs if b not in pos]
+        if stale: raise ValueError(f"run {self.run}, sample {sid}: {len(stale)} of {len(bcs)} spots of the features in {self.feature_dir} are not in the patch store "
+                                   f"{store.name} (e.g. {stale[0]}): the features were made from other patches; re-extract them (vri_text.features.extract_features) "
+                                   f"or serve a checkpoint whose encoder's features match")
         rows = np.array([pos[b] for b in bcs])
         xy = coords[rows].astype(float) + float(attrs['patch_size_level0'])/2
         ck, notes = self.model.ck, []
