@@ -13,6 +13,7 @@ import argparse, http.client, json, os, platform, random, socket, subprocess, sy
 from pathlib import Path
 
 import numpy as np
+from _record import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -213,7 +214,7 @@ def main():
     try: bsw, genes_used = browser_switch(port, args.browser, [n for n in RunData(run).model.genes][1:11])
     finally: srv.terminate(); srv.wait(10)
     load = os.getloadavg()
-    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), platform.processor())
+    cpu = cpu_model()
     rows = [
         ('all tiles', lat), ('tiles new to the server (read + encode)', lat[new]), ('tiles from the cache', lat[~new]), ('1 client, all tiles', lat1)]
     md = [f"# Viewer bench (`bench/bench_app.py`)\n",

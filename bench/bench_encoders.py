@@ -12,6 +12,7 @@ for _v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'): os.env
 import argparse, datetime as dt, importlib.util, platform, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
+from _record import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SLIDE = ROOT.parent/'shared'/'data'/'CMU-1-Small-Region.svs'
@@ -68,7 +69,7 @@ if __name__ == '__main__':
     load = os.getloadavg()[0]
     med = {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v)) for k, v in res.items()}
     for (e, d), (c, w) in med.items(): print(f'{e:>15} on {d:>12}: {c:6.1f} ms/patch CPU, {w:6.1f} ms/patch wall')
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    cpu = cpu_model()
     out = Path(a.out)
     if not out.exists():
         out.write_text('# CPU encoders: ms per patch on one core\n\nWritten by `bench/bench_encoders.py`: one process pinned to one CPU, '

@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from _record import append_record, cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 if 'PYTHONPATH' not in os.environ: sys.path.insert(1, str(ROOT))  # the checkout's vri_text, installed or not
@@ -180,7 +181,7 @@ def parallel_control(c: int, n: int = 150) -> dict:
 
 
 def machine() -> str:
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    cpu = cpu_model()
     return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}"
 
 
@@ -262,8 +263,7 @@ def main():
     print(text)
     for rs in res.values():
         for r in rs: Path(r['out']).unlink(missing_ok=True)
-    if a.record:
-        with open(a.record, 'a') as fh: fh.write(text)
+    if a.record: append_record(a.record, '# Patching throughput\n\nScript: `bench/bench_patching.py`.\n', text)
 
 
 if __name__ == '__main__':

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from _record import append_record, cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 if 'PYTHONPATH' not in os.environ: sys.path.insert(1, str(ROOT))
@@ -136,7 +137,7 @@ def main():
     resumed = run_child(a, 'run', runs/'kill', limit=q); print('resumed', {k: resumed[k] for k in ('reused', 'chunks', 'wall_s')}, flush=True)
     same = same_predictions(eighth['path'], resumed['path'])
     load1 = os.getloadavg()
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    cpu = cpu_model()
     import openslide
     with openslide.OpenSlide(str(a.wsi)) as sl: W, H = sl.dimensions
     gb = lambda r: f"{r['peak_rss_mib']:.0f} MiB"
@@ -155,9 +156,7 @@ def main():
              f"Peak RSS all spots / first eighth: {full['peak_rss_mib'] / eighth['peak_rss_mib']:.2f}."]
     text = '\n'.join(lines) + '\n'
     print(text)
-    if a.record:
-        if not a.record.exists(): a.record.write_text("# Whole-slide inference in bounded memory\n\nScript: `bench/bench_wsi.py` (see its docstring).\n")
-        with open(a.record, 'a') as fh: fh.write(text)
+    if a.record: append_record(a.record, "# Whole-slide inference in bounded memory\n\nScript: `bench/bench_wsi.py` (see its docstring).\n", text)
 
 
 if __name__ == '__main__':

@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_patching import hest_like_slide, hex_spots, make_sample  # noqa: E402
+from _record import append_record, cpu_model  # noqa: E402
 
 STAGES = [  # (stage, substrings of 'file:function' in the profile), first match wins
     ('tile decode (imagecodecs JPEG)', ('imagecodecs', 'jpeg8_decode', 'tifffile.py:decode', 'read_tiles')),
@@ -162,7 +163,7 @@ def main():
         from vri_text import patching; patching._resampler = lambda: None
     wall, by, s, top = profile_run(smp, a.work/'profile.h5')
     load1 = os.getloadavg()
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    cpu = cpu_model()
     lines = [f"\n## {datetime.now():%Y-%m-%d %H:%M} — {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, load {load0[0]:.2f} -> {load1[0]:.2f}",
              f"\nSlide 8000 x 8000 px at {mpp} um/px (generic TIFF, JPEG tiles 256 px), {s['spots']} spots on a 100 um hex grid, "
              f"{s['kept']} kept by the tissue filter, {n_blocks} blocks, exact crops: {exact}. One in-process run: {wall:.2f} s "
@@ -186,9 +187,7 @@ def main():
     lines += ["", "<details><summary>top functions by self time</summary>", "", "```", top.strip(), "```", "</details>"]
     text = '\n'.join(lines) + '\n'
     print(text)
-    if a.record:
-        if not a.record.exists(): a.record.write_text("# Profile of `extract_patches` on a slide that needs resampling\n\nScript: `bench/profile_patching.py`.\n")
-        with open(a.record, 'a') as fh: fh.write(text)
+    if a.record: append_record(a.record, "# Profile of `extract_patches` on a slide that needs resampling\n\nScript: `bench/profile_patching.py`.\n", text)
 
 
 if __name__ == '__main__':

@@ -21,7 +21,7 @@ _API = {
     'text': ['get_text_encoder', 'embed_captions', 'align_dataset'],
     'alignment': ['AlignConfig'],
     'text_study': ['alignment_study', 'text_sweep', 'query_map'],
-    'inference': ['he_only_sample', 'virtual_rna'],
+    'inference': ['he_only_sample', 'virtual_rna', 'text_query'],
     'faults': ['verify_run'],
 }
 _WHERE = {name: mod for mod, names in _API.items() for name in names}

@@ -194,19 +194,33 @@ def scan_slides(folder, # a folder of H&E slides (searched recursively)
     for name, why in bad.items(): log.warning(f"slides folder {folder}: {why}")
     return ok, bad
 
+def _find_feature_dir(folder:Path, encoder_id:str) -> Path|None:
+    "The encoder folder under `folder` whose manifest names `encoder_id`."
+    for m in sorted(Path(folder).glob('*/encoder.json')):
+        try:
+            if json.loads(m.read_text()).get('encoder_id') == encoder_id: return m.parent
+        except (OSError, ValueError): continue
+    return None
+
+def _ck_meta(jpath:Path) -> dict:
+    "A checkpoint's JSON, or {} when it cannot be read."
+    try: return json.loads(Path(jpath).read_text())
+    except (OSError, ValueError): return {}
+
 def _is_aligned(jpath:Path) -> bool:
-    try: meta = json.loads(Path(jpath).read_text())
-    except (OSError, ValueError): return False
+    meta = _ck_meta(jpath)
     return meta.get('kind') == 'aligned' or bool(meta.get('align_head'))
 
 def find_checkpoints(run, # a run folder
                     ) -> list:
-    "Checkpoints of a run (`alignment/*/seed*.json`, `baseline/*/seed*.json`) as dicts (path, aligned, encoder, seed), aligned ones first."
+    "Checkpoints of a run (`alignment/*/seed*.json`, `baseline/*/seed*.json`) as dicts (path, aligned, encoder, encoder_id, seed, has_features); those whose encoder's features the run holds first, then aligned ones."
     run, out = Path(run), []
     for kind in ('alignment', 'baseline'):
         for j in sorted((run/kind).glob('*/seed*.json')):
-            out.append(dict(path=j, aligned=_is_aligned(j), encoder=j.parent.name, seed=j.stem[4:]))
-    return sorted(out, key=lambda d: not d['aligned'])
+            meta = _ck_meta(j); eid = (meta.get('run_spec') or {}).get('encoder_id')
+            out.append(dict(path=j, aligned=meta.get('kind') == 'aligned' or bool(meta.get('align_head')), encoder=j.parent.name,
+                            encoder_id=eid, seed=j.stem[4:], has_features=eid is not None and _find_feature_dir(run/'features', eid) is not None))
+    return sorted(out, key=lambda d: (not d['has_features'], not d['aligned']))
 
 # %% ../nbs/10_app.ipynb #dfd9d80e
 @dataclass
@@ -297,14 +311,6 @@ class SpotData:
         buf = io.BytesIO(); Image.fromarray(a).save(buf, 'PNG'); return buf.getvalue()
 
 # %% ../nbs/10_app.ipynb #a3037e9a
-def _find_feature_dir(folder:Path, encoder_id:str) -> Path|None:
-    "The encoder folder under `folder` whose manifest names `encoder_id`."
-    for m in sorted(Path(folder).glob('*/encoder.json')):
-        try:
-            if json.loads(m.read_text()).get('encoder_id') == encoder_id: return m.parent
-        except (OSError, ValueError): continue
-    return None
-
 def _load_cohort(run:Path, cohort=None):
     "The run's cohort for measured counts: `cohort` (Cohort, manifest CSV or folder), else `run/cohort`; None when there is none."
     from vri_text.data import Cohort

@@ -69,7 +69,7 @@ def format_summary(s:dict) -> str:
     lines = [f"encoder {s['encoder']}: {s['n_spots']} spots ({s['spots']}), {s['n_genes']} genes, seeds {s['seeds']}",
              f"mean gene correlation on test, over seeds: at the val-chosen epoch {sd('test_at_val')}; "
              f"final {sd('final')}; best {sd('best')}"]
-    if s.get('ceiling'): lines.append(f"ceiling (noise-free expression vs measured, test samples) {s['ceiling']:.3f}; "
+    if s.get('ceiling'): lines.append(f"ceiling (the generator's expected expression vs measured, Monte-Carlo, test samples) {s['ceiling']:.3f}; "
                                       f"baseline reaches {s['ratio_to_ceiling']:.0%} of it")
     return '\n'.join(lines)
 
@@ -117,8 +117,10 @@ class UsageError(ValueError):
 def _check_encoder(name:str, weights):
     "Refuse an unknown encoder, a missing weights path, or gated weights with no way to get them."
     import os
-    if not (name in ('uni2-h', 'uni', 'handcrafted', 'colour', 'tiny') or (name.startswith('timm:') and len(name) > 5)):
-        raise UsageError(f"unknown encoder {name!r}; use handcrafted, colour, tiny, uni2-h, uni or timm:<name>")
+    from vri_text.features import ENCODERS
+    fixed = [e for e in ENCODERS if not e.endswith(':<name>')]
+    if not (name in fixed or (name.startswith('timm:') and len(name) > 5)):
+        raise UsageError(f"unknown encoder {name!r}; use {', '.join(fixed)} or timm:<name>")
     if weights and weights != 'random' and not Path(weights).expanduser().exists(): raise UsageError(f"--weights {weights}: no such file or folder")
     env = {'uni2-h': 'VRI_TEXT_UNI2H_WEIGHTS', 'uni': 'VRI_TEXT_UNI_WEIGHTS'}.get(name)
     if env and not weights and not os.environ.get(env):

@@ -16,7 +16,7 @@ from .core import get_logger
 log = get_logger('inference')
 
 # %% auto #0
-__all__ = ['log', 'hex_spots', 'he_only_sample', 'virtual_rna', 'plot_virtual']
+__all__ = ['log', 'hex_spots', 'he_only_sample', 'virtual_rna', 'plot_virtual', 'text_query']
 
 # %% ../nbs/08_inference.ipynb #62b2392b
 def hex_spots(wsi, # slide path (any format openslide reads)
@@ -84,8 +84,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
     if patch_config is not None: spec.check_patch_config(patch_config)
     if not spec.patch: log.warning(f"checkpoint {ck.path}: its run_spec records no patch settings; using PatchConfig() defaults")
     pc = spec.patch_config() if spec.patch else (patch_config or PatchConfig())
-    if sample.source == 'he-only' and pc.min_tissue < grid_min_tissue:   # which spots, not how they are cut: the contract still holds
-        import dataclasses; pc = dataclasses.replace(pc, min_tissue=grid_min_tissue)
+    pc = pc.for_sample(sample, grid_min_tissue)   # which spots, not how they are cut: the contract still holds
     name = spec.encoder or spec.encoder_id.split('@')[0]
     if encoder is not None and encoder != name: raise ValueError(f"checkpoint {ck.path}: its run_spec says encoder {name!r}, asked for {encoder!r}; predict with the encoder the head was trained on")
     enc = get_encoder(name, weights=weights if weights is not None else spec.weights)
@@ -109,7 +108,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
     return out
 
 def plot_virtual(adata, # from virtual_rna
-                 genes, # genes to map
+                 genes, # genes to map, or obs columns (e.g. the 'query: <text>' maps of text_query)
                  measured=None, # optional AnnData/DataFrame of measured (normalised) expression at the same barcodes
                  panel_in:float=3.2, # width of one panel in inches
                 ):
@@ -126,9 +125,35 @@ def plot_virtual(adata, # from virtual_rna
     fig, axs = plt.subplots(len(rows), len(genes), figsize=(panel_in*len(genes), (h + 0.4)*len(rows)), squeeze=False)
     for i, (lab, a) in enumerate(rows):
         for j, g in enumerate(genes):
-            v = np.asarray(a[:, g].X).ravel() if hasattr(a, 'obs_names') else np.asarray(a[g]).ravel()
+            if hasattr(a, 'obs_names'): v = a.obs[g].to_numpy() if g in a.obs.columns else np.asarray(a[:, g].X).ravel()
+            else: v = np.asarray(a[g]).ravel()
             ax = axs[i, j]; ax.imshow(img); ax.axis('off')
             sc = ax.scatter(xy[:, 0], xy[:, 1], c=v, s=s, cmap='magma', edgecolors='none')
             ax.set_title(f'{g} ({lab})', fontsize=9); fig.colorbar(sc, ax=ax, fraction=0.046, pad=0.02)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/08_inference.ipynb #8a1f0c02
+def text_query(adata, # virtual RNA of an aligned checkpoint (virtual_rna, or infer_slide's .h5ad): obsm['text_space']
+               queries, # a text query, or a list of them
+               text_encoder=None, # a TextEncoder, a SentenceTransformer id or folder; None: the one the checkpoint's run_spec names
+              ):
+    "Per spot, the cosine of each query to the spot's aligned prediction (spots × queries DataFrame), also stored as `adata.obs['query: <text>']`."
+    import pandas as pd
+    from vri_text.text import TextEncoder, get_text_encoder
+    from vri_text.text_study import _encoder_name
+    meta = dict(adata.uns.get('vri_text', {}))
+    where = f"{meta.get('sample_id', 'sample')} (checkpoint {meta.get('checkpoint', 'unknown')})"
+    if 'text_space' not in adata.obsm:
+        raise ValueError(f"{where}: no obsm['text_space']: the checkpoint has no alignment head; predict with an aligned checkpoint (notebook 07a) to query by text")
+    spec = meta.get('run_spec') or {}
+    tid = (json.loads(spec) if isinstance(spec, str) else dict(spec)).get('text_encoder_id')
+    enc = text_encoder if isinstance(text_encoder, TextEncoder) else get_text_encoder(text_encoder if text_encoder is not None else _encoder_name(tid))
+    if tid is not None and enc.id != tid:
+        raise ValueError(f"{where} maps into the space of text encoder {tid!r}, not {enc.id!r}; pass that encoder (or None)")
+    qs = [queries] if isinstance(queries, str) else list(queries)
+    if not qs or not all(isinstance(q, str) and q.strip() for q in qs): raise ValueError(f"{where}: text queries must be non-empty strings, got {qs!r}")
+    S = np.asarray(adata.obsm['text_space'], np.float32) @ np.asarray(enc.encode(qs), np.float32).T
+    df = pd.DataFrame(S, index=adata.obs_names, columns=qs)
+    for q in qs: adata.obs[f'query: {q}'] = df[q].to_numpy()
+    return df

@@ -64,6 +64,12 @@ class PatchConfig(Config):
 
     @property
     def fov_um(self) -> float: return self.patch_px * self.target_mpp
+    def for_sample(self, sample, # a vri_text.data.Sample
+                   grid_min_tissue:float=0.25, # tissue fraction below which a spot of an H&E-only grid is dropped
+                  ) -> 'PatchConfig':
+        "These settings for `sample`: a grid laid on an H&E-only slide (source 'he-only') drops spots with less tissue than `grid_min_tissue` (which spots, not how they are cut)."
+        if getattr(sample, 'source', '') == 'he-only' and self.min_tissue < grid_min_tissue: return self.replace(min_tissue=grid_min_tissue)
+        return self
     def pixel_settings(self) -> dict:
         "The settings that decide the pixels of a store (everything but speed and file-size knobs)."
         return {k: v for k, v in self.to_dict().items() if k not in _SPEED_ONLY}

@@ -230,8 +230,7 @@ def infer_slide(sample, # a Sample (counts, if any, ignored), e.g. vri_text.infe
     from vri_text.features import load_features
     t0 = time.perf_counter()
     ck, enc, pc = _resolve(checkpoint, encoder, weights, workers, block_px)
-    if getattr(sample, 'source', '') == 'he-only' and pc.min_tissue < grid_min_tissue:   # which spots, not how they are cut
-        import dataclasses; pc = dataclasses.replace(pc, min_tissue=grid_min_tissue)
+    pc = pc.for_sample(sample, grid_min_tissue)   # which spots, not how they are cut: the contract still holds
     if chunk_spots < 1: raise ValueError(f"chunk_spots must be >= 1, got {chunk_spots}")
     sid, work, n = sample.sample_id, Path(work_dir), sample.n_spots
     fp = _fingerprint(ck, sample, pc, enc, chunk_spots)

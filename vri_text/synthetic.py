@@ -749,7 +749,7 @@ def ceiling(cohort, # the cohort as read (measured counts)
     "Best achievable mean Pearson r over genes: the generator's expected target against the measured one, pooled over the samples' spots."
     import pandas as pd
     if method not in ('mc', 'plugin'): raise ValueError(f"ceiling: method must be 'mc' or 'plugin', got {method!r}")
-    pred, half_a, half_b, meas = [], [], [], []
+    pred, half_a, half_b, meas, disp = [], [], [], [], None
     for sid in sample_ids:
         s, t = cohort[sid], load_truth(root, sid)
         if barcodes is not None: s = _restrict(s, barcodes[sid])
@@ -763,7 +763,7 @@ def ceiling(cohort, # the cohort as read (measured counts)
         if normalization == 'libsize_log1p' and 'mc_a' not in t.layers:
             raise ValueError(f"{sid}: this cohort's ground truth has no Monte-Carlo targets (generated before version 4); "
                              "regenerate it, or use method='plugin'")
-        disp = pd.read_csv(Path(root)/'genes.csv').set_index('gene').dispersion
+        if disp is None: disp = pd.read_csv(Path(root)/'genes.csv').set_index('gene').dispersion   # read once for all samples
         cols = ti if normalization == 'log1p' else np.arange(t.n_vars)   # the library size needs every gene
         mc = mc_targets(np.asarray(t.X)[:, cols], disp.loc[t.var_names[cols]].to_numpy(), np.random.default_rng([7, len(t)]), MC_DRAWS,
                         normalization, target_sum)
