@@ -207,8 +207,9 @@ def _ck_meta(jpath:Path) -> dict:
     try: return json.loads(Path(jpath).read_text())
     except (OSError, ValueError): return {}
 
-def _is_aligned(jpath:Path) -> bool:
-    meta = _ck_meta(jpath)
+def _is_aligned(jpath) -> bool:
+    "Whether a checkpoint (its JSON path, or the JSON already read) has an alignment head."
+    meta = jpath if isinstance(jpath, dict) else _ck_meta(jpath)
     return meta.get('kind') == 'aligned' or bool(meta.get('align_head'))
 
 def find_checkpoints(run, # a run folder
@@ -217,8 +218,8 @@ def find_checkpoints(run, # a run folder
     run, out = Path(run), []
     for kind in ('alignment', 'baseline'):
         for j in sorted((run/kind).glob('*/seed*.json')):
-            meta = _ck_meta(j); eid = (meta.get('run_spec') or {}).get('encoder_id')
-            out.append(dict(path=j, aligned=meta.get('kind') == 'aligned' or bool(meta.get('align_head')), encoder=j.parent.name,
+            meta = _ck_meta(j); eid = (meta.get('run_spec') or {}).get('encoder_id') or meta.get('encoder_id')   # first-format checkpoints keep it at the top
+            out.append(dict(path=j, aligned=_is_aligned(meta), encoder=j.parent.name,
                             encoder_id=eid, seed=j.stem[4:], has_features=eid is not None and _find_feature_dir(run/'features', eid) is not None))
     return sorted(out, key=lambda d: (not d['has_features'], not d['aligned']))
 
@@ -321,12 +322,15 @@ def _load_cohort(run:Path, cohort=None):
         return None
     return Cohort.from_csv(src) if src.suffix == '.csv' else Cohort.from_folder(src)
 
-CAPTION_PREFERENCE = ('medvlm', 'morphology_', 'context-morphology', 'truth') # caption tables shown first when a run has several
+CAPTION_PREFERENCE = ('medvlm', 'hf_', 'morphology_', 'context-morphology', 'truth') # caption tables shown first when a run has several
 
-def _caption_table(run:Path):
-    "The run's captions: of the caption tables under `captions/`, a VLM's first, then the patch morphology's, then any; or None."
+def _caption_table(run:Path, source:str|None=None):
+    "The run's captions: the table of captioner `source` (an aligned checkpoint's caption source) when the run has it; else of the tables under `captions/`, a VLM's first, then the patch morphology's, then any; or None."
+    import re
     from vri_text.captions import load_captions
     files = sorted((run/'captions').glob('*.csv'))
+    own = [f for f in files if source and f.stem == re.sub(r'[^A-Za-z0-9._+-]', '_', source)]   # Captioner.dirname of the id
+    if own: return load_captions(own[0])
     rank = lambda f: next((i for i, p in enumerate(CAPTION_PREFERENCE) if f.stem.startswith(p)), len(CAPTION_PREFERENCE))
     return load_captions(min(files, key=rank)) if files else None
 
@@ -343,7 +347,7 @@ class RunData:
     "What every page of one server shares: the run, its model, captions, slides, tile readers and jobs."
     def __init__(self, run, # a run folder
                  slides=None, # a folder of H&E slides (H&E-only samples)
-                 checkpoint=None, # checkpoint path or a Model; None: the run's first (aligned ones first)
+                 checkpoint=None, # checkpoint path or a Model; None: the run's first (find_checkpoints: on the run's features, aligned ones first)
                  cohort=None, # where measured counts are (Cohort, manifest CSV or folder); None: run/cohort
                  cache_mb:float=128, # bound of the tile cache all slides share
                 ):
@@ -390,7 +394,8 @@ class RunData:
         return self._split_of
     @property
     def captions(self):
-        if self._captions is False: self._captions = _caption_table(self.run)
+        if self._captions is False:   # the captions an aligned model was trained on, when the run has them
+            self._captions = _caption_table(self.run, getattr(getattr(self.model.ck, 'run_spec', None), 'caption_source', None))
         return self._captions
     def spots(self, sid:str) -> SpotData:
         "The spots of a run sample (built once)."

@@ -23,13 +23,13 @@ log = get_logger('captions')
 # %% auto #0
 __all__ = ['log', 'MAX_WORDS', 'CAPTION_COLUMNS', 'MEDVLM_HUB_ID', 'MEDVLM_ENV', 'CAPTION_PROMPT', 'MORPHOLOGY_VERSION',
            'MEASURES', 'MORPHOLOGY_RULES', 'NORMAL_MARGIN', 'MIN_TISSUE', 'Z_CLIP', 'DEFAULT_REFERENCE', 'KINDS',
-           'TRUTH_VERSION', 'TRUTH_ATTRIBUTES', 'TRUTH_PLAIN', 'CAPTIONERS', 'parse_answer', 'clean_caption',
-           'Captioner', 'VLMCaptioner', 'resolve_medvlm', 'load_medvlm', 'tiny_qwen2_processor', 'tiny_qwen2_vl',
-           'load_tiny_vlm', 'morphology_measures', 'morphology_reference', 'MorphologyCaptioner',
-           'morphology_captioner', 'caption_kind', 'truth_sentence', 'spot_uniforms', 'truth_captions',
-           'TruthCaptioner', 'truth_captioner', 'shuffle_assignment', 'ShuffledCaptioner', 'shuffled_captioner',
-           'ContextCaptioner', 'context_captioner', 'load_captions', 'caption_stores', 'get_captioner', 'captions_path',
-           'caption_run', 'training_stores', 'kind_agreement']
+           'TRUTH_VERSION', 'TRUTH_ATTRIBUTES', 'TRUTH_PLAIN', 'CAPTIONERS', 'CAPTIONER_PATTERNS', 'parse_answer',
+           'clean_caption', 'Captioner', 'VLMCaptioner', 'resolve_medvlm', 'resolve_model', 'load_medvlm', 'load_vlm',
+           'tiny_qwen2_processor', 'tiny_qwen2_vl', 'load_tiny_vlm', 'morphology_measures', 'morphology_reference',
+           'MorphologyCaptioner', 'morphology_captioner', 'caption_kind', 'truth_sentence', 'spot_uniforms',
+           'truth_captions', 'TruthCaptioner', 'truth_captioner', 'shuffle_assignment', 'ShuffledCaptioner',
+           'shuffled_captioner', 'ContextCaptioner', 'context_captioner', 'load_captions', 'caption_stores',
+           'get_captioner', 'captions_path', 'caption_run', 'training_stores', 'kind_agreement']
 
 # %% ../nbs/06_captioning.ipynb #f92e8990
 MAX_WORDS = 25 # the poster's caption limit
@@ -117,9 +117,9 @@ def _dtype_kw(dtype) -> dict:
 
 @dataclass(repr=False)
 class VLMCaptioner(Captioner):
-    "A Qwen2-VL-family captioner: chat template with one image and the prompt, greedy batched generation, answer parsing."
-    model:Any=None # a Qwen2VLForConditionalGeneration in eval mode
-    processor:Any=None # its Qwen2VLProcessor (tokenizer padding on the left)
+    "A vision-language captioner (Qwen2-VL and its family): chat template with one image and the prompt, greedy batched generation, answer parsing."
+    model:Any=None # an image-text-to-text model in eval mode (e.g. Qwen2VLForConditionalGeneration)
+    processor:Any=None # its processor (tokenizer padding on the left)
     max_new_tokens:int=256 # generation bound (think + answer)
     device:str='cpu'
     def messages(self) -> list:
@@ -153,32 +153,72 @@ def _folder_fingerprint(p:Path) -> str:
         if f.suffix in ('.safetensors', '.bin', '.json'): h.update(f'{f.name}:{f.stat().st_size};'.encode())
     return h.hexdigest()[:12]
 
+def _hub_snapshot(hub_id:str, # the model's hub id
+                  download:bool, # allow a download when it is not cached
+                  label:str, # name in messages
+                  how:str, # what else the user can do (ends the messages)
+                 ) -> str:
+    "The local folder of a hub model: from the cache, else downloaded (weights, configs, tokenizer and processor files only)."
+    import huggingface_hub as hh
+    from huggingface_hub.errors import LocalEntryNotFoundError
+    try: return hh.snapshot_download(hub_id, local_files_only=True)
+    except LocalEntryNotFoundError: pass
+    if not download:
+        raise RuntimeError(f"{label}: no weights: not in the hub cache, and download=False. Download hf-hub:{hub_id} "
+                           f"(`huggingface-cli download {hub_id} --local-dir DIR`) and {how}")
+    try: return hh.snapshot_download(hub_id, allow_patterns=['*.json', '*.safetensors', '*.txt', '*.jinja', '*.model'])
+    except Exception as e:
+        raise RuntimeError(f"{label}: could not download hf-hub:{hub_id} ({type(e).__name__}: {str(e)[:200]}). This machine may be "
+                           f"offline: download the model elsewhere (`huggingface-cli download {hub_id} --local-dir DIR`), then {how}") from e
+
+def _model_folder(p:Path, label:str, what:str) -> tuple:
+    "(folder, identity) of a local model folder, or an error naming what it should hold."
+    if not (p/'config.json').is_file():
+        raise FileNotFoundError(f"{label}: {p} is not a model folder (no config.json). {what}")
+    return str(p), 'local-' + _folder_fingerprint(p)
+
 def resolve_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PATH, then the hub
                    download:bool=True, # allow a hub download when the model is not cached
                   ) -> tuple:
     "(model folder, weights identity) of MedVLM-R1, or an error saying how to provide it."
     src = weights or os.environ.get(MEDVLM_ENV) or None
     if src is not None:
-        p = Path(src).expanduser()
-        if not (p/'config.json').is_file():
-            raise FileNotFoundError(f"medvlm-r1: {p} is not a model folder (no config.json). Pass weights= (or set ${MEDVLM_ENV}) to a folder "
-                                    f"holding the files of hf-hub:{MEDVLM_HUB_ID} (config.json, *.safetensors, tokenizer and preprocessor files)")
-        return str(p), 'local-' + _folder_fingerprint(p)
-    import huggingface_hub as hh
-    from huggingface_hub.errors import LocalEntryNotFoundError
-    try: path = hh.snapshot_download(MEDVLM_HUB_ID, local_files_only=True)
-    except LocalEntryNotFoundError: path = None
-    if path is None and download:
-        try: path = hh.snapshot_download(MEDVLM_HUB_ID, allow_patterns=['*.json', '*.safetensors', '*.txt', '*.jinja', '*.model'])
-        except Exception as e:
-            raise RuntimeError(f"medvlm-r1: could not download hf-hub:{MEDVLM_HUB_ID} ({type(e).__name__}: {str(e)[:200]}). This machine may be "
-                               f"offline: download the model elsewhere (`huggingface-cli download {MEDVLM_HUB_ID} --local-dir DIR`), then pass "
-                               f"weights=DIR or set ${MEDVLM_ENV}=DIR. For a code-path check only, use get_captioner('qwen2-vl-tiny').") from e
-    if path is None:
-        raise RuntimeError(f"medvlm-r1: no weights: not passed, ${MEDVLM_ENV} unset, not in the hub cache, and download=False. Download "
-                           f"hf-hub:{MEDVLM_HUB_ID} (`huggingface-cli download {MEDVLM_HUB_ID} --local-dir DIR`) and pass weights=DIR or set "
-                           f"${MEDVLM_ENV}=DIR. For a code-path check only, use get_captioner('qwen2-vl-tiny').")
+        return _model_folder(Path(src).expanduser(), 'medvlm-r1', f"Pass weights= (or set ${MEDVLM_ENV}) to a folder holding the files of "
+                             f"hf-hub:{MEDVLM_HUB_ID} (config.json, *.safetensors, tokenizer and preprocessor files)")
+    how = (f"pass weights=DIR or set ${MEDVLM_ENV}=DIR (weights not passed, ${MEDVLM_ENV} unset). "
+           "For a code-path check only, use get_captioner('qwen2-vl-tiny').")
+    path = _hub_snapshot(MEDVLM_HUB_ID, download, 'medvlm-r1', how)
     return path, 'hub-' + Path(path).name[:12]
+
+def resolve_model(model:str, # a hub id (e.g. 'Qwen/Qwen2-VL-2B-Instruct') or a local model folder
+                  download:bool=True, # allow a hub download when the model is not cached
+                 ) -> tuple:
+    "(model folder, weights identity) of any transformers model, given by hub id or folder."
+    m = str(model); p = Path(m).expanduser()
+    if p.exists() or p.is_absolute() or m.startswith(('.', '~')) or '\\' in m or m.count('/') > 1:   # a folder, not 'org/name'
+        if not p.exists(): raise FileNotFoundError(f"{m}: no such folder ({p.resolve()}); pass a model folder saved with save_pretrained, or a hub id 'org/name'")
+        return _model_folder(p, m, "Pass a folder saved with save_pretrained (config.json, weights, tokenizer and processor files) or a hub id")
+    from huggingface_hub.errors import HFValidationError
+    try: path = _hub_snapshot(m, download, m, "pass that folder instead of the hub id.")
+    except HFValidationError as e: raise ValueError(f"{m}: neither an existing folder nor a valid hub id ({e})") from None
+    return path, 'hub-' + Path(path).name[:12]
+
+def _vlm_captioner(src:str, # model folder
+                   cid:str, # captioner id
+                   device, prompt:str, max_new_tokens:int):
+    "A VLMCaptioner over the image-text-to-text model in folder `src` (bf16 on CUDA, fp32 elsewhere), padding on the left."
+    import torch
+    from transformers import AutoProcessor
+    try: from transformers import AutoModelForImageTextToText as Auto
+    except ImportError: from transformers import AutoModelForVision2Seq as Auto   # transformers before 4.46
+    from vri_text.core import get_device
+    dev = get_device(device)
+    dtype = torch.bfloat16 if dev.type == 'cuda' else torch.float32
+    model = Auto.from_pretrained(src, **_dtype_kw(dtype)).to(dev).eval()
+    proc = AutoProcessor.from_pretrained(src)
+    proc.tokenizer.padding_side = 'left'
+    log.info(f"{cid}: loaded {type(model).__name__} from {src} on {dev} in {dtype}")
+    return VLMCaptioner(cid, prompt, model=model, processor=proc, max_new_tokens=max_new_tokens, device=str(dev))
 
 def load_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PATH, then the hub
                 device=None, # torch device; None: cuda → mps → cpu
@@ -187,17 +227,20 @@ def load_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PAT
                 download:bool=True, # allow a hub download when the model is not cached
                ) -> VLMCaptioner:
     "MedVLM-R1 as a `VLMCaptioner` (bf16 on CUDA, fp32 elsewhere)."
-    import torch
-    from transformers import AutoProcessor, Qwen2VLForConditionalGeneration
-    from vri_text.core import get_device
     src, wid = resolve_medvlm(weights, download)
-    dev = get_device(device)
-    dtype = torch.bfloat16 if dev.type == 'cuda' else torch.float32
-    model = Qwen2VLForConditionalGeneration.from_pretrained(src, **_dtype_kw(dtype)).to(dev).eval()
-    proc = AutoProcessor.from_pretrained(src)
-    proc.tokenizer.padding_side = 'left'
-    log.info(f"medvlm-r1: loaded {src} ({wid}) on {dev} in {dtype}")
-    return VLMCaptioner(f'medvlm-r1@{wid}', prompt, model=model, processor=proc, max_new_tokens=max_new_tokens, device=str(dev))
+    return _vlm_captioner(src, f'medvlm-r1@{wid}', device, prompt, max_new_tokens)
+
+def load_vlm(model:str, # a hub id (e.g. 'Qwen/Qwen2-VL-2B-Instruct') or a local folder of an image-text-to-text model
+             device=None, # torch device; None: cuda → mps → cpu
+             prompt:str=CAPTION_PROMPT, # the captioning prompt
+             max_new_tokens:int=256, # generation bound (think + answer)
+             download:bool=True, # allow a hub download when the model is not cached
+            ) -> VLMCaptioner:
+    "An image-text-to-text model whose processor takes a chat with one image (Qwen2-VL and its fine-tunes) as a `VLMCaptioner`, id `hf:<model>@<weights>`."
+    src, wid = resolve_model(model, download)
+    name = Path(src).resolve().name if wid.startswith('local-') else str(model)
+    return _vlm_captioner(src, f'hf:{name}@{wid}', device, prompt, max_new_tokens)
+
 
 # %% ../nbs/06_captioning.ipynb #3eb06674
 _TINY_SPECIAL = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|vision_start|>', '<|vision_end|>', '<|image_pad|>', '<|video_pad|>']
@@ -756,8 +799,9 @@ def _caption_locked(paths, captioner, out_path:Path, batch_size:int):
 
 # %% ../nbs/06_captioning.ipynb #0157f3bd
 CAPTIONERS = ('medvlm-r1', 'qwen2-vl-tiny', 'morphology', 'context-morphology', 'truth')
+CAPTIONER_PATTERNS = ('hf:<model id or folder>',) # names with a part the user fills in
 
-def get_captioner(name:str, # one of CAPTIONERS
+def get_captioner(name:str, # one of CAPTIONERS; 'hf:<id or folder>' is any image-text-to-text model (load_vlm)
                   weights=None, # medvlm-r1: a local model folder, 'random' (the tiny model), or None ($VRI_TEXT_MEDVLM_PATH, then the hub)
                   device=None, # torch device for the VLMs; None: cuda → mps → cpu
                   calibrate=None, # morphology: patches or patch stores to calibrate the reference on; context-morphology: patch stores; None: DEFAULT_REFERENCE
@@ -781,7 +825,10 @@ def get_captioner(name:str, # one of CAPTIONERS
     if key == 'qwen2-vl-tiny' or (key == 'medvlm-r1' and isinstance(weights, str) and weights == 'random'):
         return load_tiny_vlm(device=device, **kw)
     if key == 'medvlm-r1': return load_medvlm(weights, device, **kw)
-    raise ValueError(f"unknown captioner {name!r}; choose one of {list(CAPTIONERS)}")
+    if key.startswith('hf:') and len(name) > 3:
+        if weights is not None: raise ValueError(f"{name}: the model is named after 'hf:'; leave weights=None")
+        return load_vlm(name[3:], device, **kw)
+    raise ValueError(f"unknown captioner {name!r}; choose one of {list(CAPTIONERS)} or {' '.join(CAPTIONER_PATTERNS)}")
 
 def captions_path(run, # the run folder
                   captioner:Captioner, # the captioner

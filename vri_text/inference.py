@@ -16,7 +16,7 @@ from .core import get_logger
 log = get_logger('inference')
 
 # %% auto #0
-__all__ = ['log', 'hex_spots', 'he_only_sample', 'virtual_rna', 'plot_virtual', 'text_query']
+__all__ = ['log', 'hex_spots', 'he_only_sample', 'virtual_rna', 'plot_virtual', 'query_key', 'text_query']
 
 # %% ../nbs/08_inference.ipynb #62b2392b
 def hex_spots(wsi, # slide path (any format openslide reads)
@@ -125,35 +125,46 @@ def plot_virtual(adata, # from virtual_rna
     fig, axs = plt.subplots(len(rows), len(genes), figsize=(panel_in*len(genes), (h + 0.4)*len(rows)), squeeze=False)
     for i, (lab, a) in enumerate(rows):
         for j, g in enumerate(genes):
-            if hasattr(a, 'obs_names'): v = a.obs[g].to_numpy() if g in a.obs.columns else np.asarray(a[:, g].X).ravel()
-            else: v = np.asarray(a[g]).ravel()
             ax = axs[i, j]; ax.imshow(img); ax.axis('off')
+            if hasattr(a, 'obs_names'): v = a.obs[g].to_numpy() if g in a.obs.columns else np.asarray(a[:, g].X).ravel()
+            elif g in a: v = np.asarray(a[g]).ravel()
+            else: ax.set_title(f'{g} (not {lab})', fontsize=9); continue   # e.g. a text-query map has no measured counterpart
             sc = ax.scatter(xy[:, 0], xy[:, 1], c=v, s=s, cmap='magma', edgecolors='none')
             ax.set_title(f'{g} ({lab})', fontsize=9); fig.colorbar(sc, ax=ax, fraction=0.046, pad=0.02)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/08_inference.ipynb #8a1f0c02
+def query_key(query:str) -> str:
+    "The `obs` column of a text query's map ('/' would nest the column in an .h5ad file, so it becomes '_')."
+    return 'query: ' + query.replace('/', '_')
+
 def text_query(adata, # virtual RNA of an aligned checkpoint (virtual_rna, or infer_slide's .h5ad): obsm['text_space']
-               queries, # a text query, or a list of them
+               queries, # a text query, or a list of them (repeats are mapped once)
                text_encoder=None, # a TextEncoder, a SentenceTransformer id or folder; None: the one the checkpoint's run_spec names
               ):
-    "Per spot, the cosine of each query to the spot's aligned prediction (spots × queries DataFrame), also stored as `adata.obs['query: <text>']`."
+    "Per spot, the cosine of each query to the spot's aligned prediction (spots × queries DataFrame), also stored as `adata.obs[query_key(q)]`."
     import pandas as pd
-    from vri_text.text import TextEncoder, get_text_encoder
-    from vri_text.text_study import _encoder_name
+    from vri_text.text import TextEncoder, get_text_encoder, text_encoder_name
     meta = dict(adata.uns.get('vri_text', {}))
     where = f"{meta.get('sample_id', 'sample')} (checkpoint {meta.get('checkpoint', 'unknown')})"
+    qs = [queries] if isinstance(queries, str) else list(queries)
+    if not qs or not all(isinstance(q, str) and q.strip() for q in qs): raise ValueError(f"{where}: text queries must be non-empty strings, got {qs!r}")
+    qs = list(dict.fromkeys(qs))
     if 'text_space' not in adata.obsm:
         raise ValueError(f"{where}: no obsm['text_space']: the checkpoint has no alignment head; predict with an aligned checkpoint (notebook 07a) to query by text")
     spec = meta.get('run_spec') or {}
     tid = (json.loads(spec) if isinstance(spec, str) else dict(spec)).get('text_encoder_id')
-    enc = text_encoder if isinstance(text_encoder, TextEncoder) else get_text_encoder(text_encoder if text_encoder is not None else _encoder_name(tid))
+    if tid is None and text_encoder is None:
+        log.warning(f"{where}: no run_spec names the text encoder (uns['vri_text'] missing?); using the bundled one, whose space may not be the head's")
+    if isinstance(text_encoder, TextEncoder): enc = text_encoder
+    else:
+        try: enc = get_text_encoder(text_encoder if text_encoder is not None else text_encoder_name(tid))
+        except ValueError as e: raise ValueError(f"{where}: {e}") from None
     if tid is not None and enc.id != tid:
         raise ValueError(f"{where} maps into the space of text encoder {tid!r}, not {enc.id!r}; pass that encoder (or None)")
-    qs = [queries] if isinstance(queries, str) else list(queries)
-    if not qs or not all(isinstance(q, str) and q.strip() for q in qs): raise ValueError(f"{where}: text queries must be non-empty strings, got {qs!r}")
-    S = np.asarray(adata.obsm['text_space'], np.float32) @ np.asarray(enc.encode(qs), np.float32).T
-    df = pd.DataFrame(S, index=adata.obs_names, columns=qs)
-    for q in qs: adata.obs[f'query: {q}'] = df[q].to_numpy()
+    Z = np.asarray(adata.obsm['text_space'], np.float32)
+    if Z.shape[1] != enc.dim: raise ValueError(f"{where}: obsm['text_space'] has {Z.shape[1]} dimensions, text encoder {enc.id} gives {enc.dim}")
+    df = pd.DataFrame(Z @ np.asarray(enc.encode(qs), np.float32).T, index=adata.obs_names, columns=qs)
+    for q in qs: adata.obs[query_key(q)] = df[q].to_numpy()
     return df

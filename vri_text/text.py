@@ -19,8 +19,8 @@ from .core import atomic_path, atomic_write, get_device, get_logger, progress, s
 _log = get_logger('text')
 
 # %% auto #0
-__all__ = ['TOY_CAPTIONS', 'DEFAULT_TEXT_ENCODER', 'toy_text_problem', 'TextEncoder', 'get_text_encoder', 'embed_captions',
-           'TextTargets', 'align_dataset']
+__all__ = ['TOY_CAPTIONS', 'DEFAULT_TEXT_ENCODER', 'toy_text_problem', 'TextEncoder', 'get_text_encoder', 'text_encoder_name',
+           'embed_captions', 'TextTargets', 'align_dataset']
 
 # %% ../nbs/06a_text.ipynb #2bce6334
 TOY_CAPTIONS = {
@@ -123,6 +123,16 @@ def get_text_encoder(name:str|None=None, # SentenceTransformer hub id or folder;
         tid = str(name)
     dim = getattr(model, 'get_embedding_dimension', None) or model.get_sentence_embedding_dimension
     return TextEncoder(model, tid, int(dim()))
+
+# %% ../nbs/06a_text.ipynb #6a0e1002
+def text_encoder_name(tid:str|None, # a TextEncoder id as recorded in a checkpoint's run_spec
+                     ) -> str|None:
+    "What `get_text_encoder` loads for a recorded id: None for the bundled MiniLM, a hub id as it is; an error for a folder's id."
+    if tid is None or str(tid).startswith(DEFAULT_TEXT_ENCODER + '@'): return None
+    if '@sha256:' in str(tid):
+        raise ValueError(f"the text space is that of a text encoder loaded from a folder named {str(tid).split('@')[0]!r} ({tid}); "
+                         "its path is not recorded: pass text_encoder=<that folder>")
+    return str(tid)
 
 # %% ../nbs/06a_text.ipynb #577a103c
 def _slug(s:str) -> str:

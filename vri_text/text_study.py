@@ -285,6 +285,7 @@ def sweep_effects(sweep:TextSweep, # from text_sweep
 def sweep_conclusion(effects, # from sweep_effects
                      main:str, # the main caption source
                      lam:float=0.2, # λ of the source comparison
+                     ref_sd:float|None=None, # sd across folds of the baseline's score: the largest effect is put on its scale
                     ) -> str:
     "A paragraph generated from the effects: how many variants differ detectably from their λ = 0 control, the λ curve and the caption-source dose-response."
     e = effects[effects.factor != 'more training (λ=0 vs baseline)']
@@ -298,6 +299,9 @@ def sweep_conclusion(effects, # from sweep_effects
     if len(lamc): s.append("Over λ (" + main + "): " + '; '.join(f"λ={r.lam:g} {r.diff:+.4f} [{r.ci_lo:+.4f}, {r.ci_hi:+.4f}]" for r in lamc.itertuples()) + '.')
     src = e[((e.factor == 'source') | ((e.factor == 'λ') & (e.source == main))) & (e.lam == lam)]
     if len(src): s.append(f"By caption source at λ={lam:g}: " + '; '.join(f"{r.source} {r.diff:+.4f} [{r.ci_lo:+.4f}, {r.ci_hi:+.4f}]" for r in src.itertuples()) + '.')
+    if len(e) and ref_sd is not None and np.isfinite(ref_sd) and ref_sd > 0:
+        big = e.loc[e['diff'].abs().idxmax()]
+        s.append(f"The largest change, {big.variant} {big['diff']:+.4f}, is {abs(big['diff'])/ref_sd:.2f} of the baseline's sd across folds ({ref_sd:.4f}).")
     more = effects[effects.factor == 'more training (λ=0 vs baseline)']
     for r in more.itertuples(): s.append(f"Continued training without text ({r.variant}) against the baseline: {r.diff:+.4f} [{r.ci_lo:+.4f}, {r.ci_hi:+.4f}].")
     return ' '.join(s)
@@ -330,20 +334,15 @@ def query_map(checkpoint, # an aligned Checkpoint, or the path of one
              ) -> np.ndarray:
     "Per spot, the cosine between the query embedding and the spot's aligned prediction: (n,) for one query, (n, q) for several."
     from vri_text.head import Checkpoint
-    from vri_text.text import TextEncoder, get_text_encoder
+    from vri_text.text import TextEncoder, get_text_encoder, text_encoder_name
     ck = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     if ck.align is None: raise ValueError(f"checkpoint {ck.path}: no alignment head, so no text space; use an aligned checkpoint (notebook 07a)")
-    enc = text_encoder if isinstance(text_encoder, TextEncoder) else get_text_encoder(text_encoder if text_encoder is not None else _encoder_name(ck.text_encoder_id))
+    enc = text_encoder if isinstance(text_encoder, TextEncoder) else get_text_encoder(text_encoder if text_encoder is not None else text_encoder_name(ck.text_encoder_id))
     if enc.id != ck.text_encoder_id: raise ValueError(f"checkpoint {ck.path} maps into the space of text encoder {ck.text_encoder_id!r}, not {enc.id!r}; pass that encoder")
     one = isinstance(query, str)
     Q = enc.encode([query] if one else list(query))
     S = ck.text_space(np.asarray(X, np.float32)) @ Q.T
     return S[:, 0] if one else S
-
-def _encoder_name(tid:str):
-    "The name get_text_encoder loads for a recorded encoder id (the bundled MiniLM records its weights hash)."
-    from vri_text.text import DEFAULT_TEXT_ENCODER
-    return None if tid is None or tid.startswith(DEFAULT_TEXT_ENCODER + '@') else tid
 
 def query_aucs(Z, # (n, d) unit aligned predictions
                regions, # (n,) true region kind of each spot
