@@ -17,8 +17,8 @@ from .core import Config, atomic_write, folder_lock, get_logger, get_scale, run_
 log = get_logger('dataset')
 
 # %% auto #0
-__all__ = ['log', 'PATCH_KEYS', 'Dataset', 'sample_targets', 'build_dataset', 'RunConfig', 'RunSpec', 'prepare_run',
-           'run_spec_of', 'prepare_demo']
+__all__ = ['log', 'PATCH_KEYS', 'Dataset', 'sample_targets', 'build_dataset', 'RunConfig', 'RunSpec', 'counts_fingerprint',
+           'prepare_run', 'run_spec_of', 'prepare_demo']
 
 # %% ../nbs/03a_dataset.ipynb #fac77de2
 @dataclass
@@ -187,14 +187,29 @@ def _load_or_split(cohort, run:Path, cfg:RunConfig):
     s.save(p)
     return s
 
+def counts_fingerprint(cohort, # a Cohort
+                       sample_ids, # the samples whose counts to fingerprint (e.g. the training split)
+                      ) -> str:
+    "sha1 over the samples' count matrices, genes and barcodes: a saved gene selection is reused only on the same counts."
+    import hashlib
+    import scipy.sparse as sp
+    h = hashlib.sha1()
+    for sid in sorted(sample_ids):
+        a = cohort[sid].adata
+        X = sp.csr_matrix(a.X); X.sort_indices()
+        h.update(f'{sid}|{X.shape}|'.encode()); h.update('\t'.join(map(str, a.var_names)).encode()); h.update('\t'.join(map(str, a.obs_names)).encode())
+        for arr in (X.data, X.indices, X.indptr): h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()[:16]
+
 def _load_or_select(cohort, run:Path, cfg:RunConfig) -> list:
     from vri_text.data import select_genes
     p = run/'genes.json'
-    want = dict(n=cfg.n_genes, normalization=cfg.normalization, min_frac=cfg.min_frac, train=sorted(cohort.splits.train))
+    want = dict(n=cfg.n_genes, normalization=cfg.normalization, min_frac=cfg.min_frac, train=sorted(cohort.splits.train),
+                counts=counts_fingerprint(cohort, cohort.splits.train))
     if p.exists():
         saved = json.loads(p.read_text())
         if {k: saved.get(k) for k in want} == want: return saved['genes']
-        log.info(f"{p}: saved gene selection used other settings or training samples; selecting again")
+        log.info(f"{p}: saved gene selection used other settings, training samples or counts (e.g. a regenerated cohort); selecting again")
     genes, scores = select_genes(cohort, n=cfg.n_genes, min_frac=cfg.min_frac, normalization=cfg.normalization,
                                  target_sum=cfg.target_sum, return_scores=True)
     with atomic_write(run/'moran_scores.csv', 'w') as f: scores.to_csv(f, index=False)
