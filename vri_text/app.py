@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import atomic_write, get_logger
+from .core import atomic_write, get_logger, safe_name
 
 log = get_logger('app')
 
@@ -326,10 +326,9 @@ CAPTION_PREFERENCE = ('medvlm', 'hf_', 'morphology_', 'context-morphology', 'tru
 
 def _caption_table(run:Path, source:str|None=None):
     "The run's captions: the table of captioner `source` (an aligned checkpoint's caption source) when the run has it; else of the tables under `captions/`, a VLM's first, then the patch morphology's, then any; or None."
-    import re
     from vri_text.captions import load_captions
     files = sorted((run/'captions').glob('*.csv'))
-    own = [f for f in files if source and f.stem == re.sub(r'[^A-Za-z0-9._+-]', '_', source)]   # Captioner.dirname of the id
+    own = [f for f in files if source and f.stem == safe_name(source)]   # Captioner.dirname of the id
     if own: return load_captions(own[0])
     rank = lambda f: next((i for i, p in enumerate(CAPTION_PREFERENCE) if f.stem.startswith(p)), len(CAPTION_PREFERENCE))
     return load_captions(min(files, key=rank)) if files else None

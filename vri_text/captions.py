@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .core import StoreError, atomic_write, clean_temps, get_logger, inside, progress, safe_id, store_lock
+from .core import StoreError, atomic_write, clean_temps, get_logger, inside, progress, safe_id, safe_name, store_lock
 from .features import as_uint8_batch
 
 log = get_logger('captions')
@@ -73,7 +73,7 @@ class Captioner:
     @property
     def dirname(self) -> str:
         "A file-system-safe version of `id`."
-        return re.sub(r'[^A-Za-z0-9._+-]', '_', self.id)
+        return safe_name(self.id)
     spot_aware = False # True: captions need to know which spots the patches are (sample, barcodes, coordinates)
     def _caption(self, imgs:np.ndarray) -> list:
         raise NotImplementedError(f"{type(self).__name__} must implement _caption(imgs) -> list of str")

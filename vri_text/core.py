@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 # %% auto #0
-__all__ = ['SCALES', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'folder_lock', 'StoreError', 'store_lock',
-           'temp_files', 'clean_temps', 'seed_everything', 'get_device', 'vri_home', 'run_dir', 'safe_id', 'inside',
-           'Scale', 'get_scale', 'progress', 'get_logger']
+__all__ = ['SCALES', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'safe_name', 'folder_lock', 'StoreError',
+           'store_lock', 'temp_files', 'clean_temps', 'seed_everything', 'get_device', 'vri_home', 'run_dir', 'safe_id',
+           'inside', 'Scale', 'get_scale', 'progress', 'get_logger']
 
 # %% ../nbs/00_core.ipynb #d86fc334
 def _to_jsonable(o):
@@ -113,6 +113,11 @@ def sha256_file(path, chunk:int=1<<20) -> str:
     with open(path, 'rb') as f:
         for b in iter(lambda: f.read(chunk), b''): h.update(b)
     return h.hexdigest()
+
+# %% ../nbs/00_core.ipynb #0c0e5a01
+def safe_name(s:str) -> str:
+    "A file-name-safe form of an id (encoder, captioner): every character outside `A-Za-z0-9._+-` becomes '_'."
+    return re.sub(r'[^A-Za-z0-9._+-]', '_', str(s))
 
 # %% ../nbs/00_core.ipynb #1f83686b
 @contextlib.contextmanager

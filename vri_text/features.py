@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import (StoreError, atomic_path, atomic_write, clean_temps, get_device, get_logger, inside, progress, safe_id,
+from .core import (StoreError, atomic_path, atomic_write, clean_temps, get_device, get_logger, inside, progress, safe_id, safe_name,
                            sha256_file, store_lock)
 
 # %% auto #0
@@ -130,7 +130,7 @@ class Encoder:
     @property
     def dirname(self) -> str:
         "A file-system-safe version of `id`."
-        return re.sub(r'[^A-Za-z0-9._+-]', '_', self.id)
+        return safe_name(self.id)
 
     @property
     def n_params(self) -> int:
