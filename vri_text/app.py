@@ -5,6 +5,7 @@
 # %% ../nbs/10_app.ipynb #b14afeb9
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -26,8 +27,9 @@ log = get_logger('app')
 __all__ = ['log', 'SLIDE_SUFFIXES', 'SPOT_UM', 'CAPTION_PREFERENCE', 'FIG_PX', 'PALETTE', 'PathRefused', 'safe_path', 'TileGrid',
            'SlideError', 'open_slide', 'TileCache', 'SlideTiles', 'scan_slides', 'find_checkpoints', 'Model',
            'load_model', 'get_text_encoder', 'SpotData', 'RunData', 'colour_limits', 'apply_threshold', 'query_scores',
-           'top_genes', 'nearest_captions', 'tissuumaps_project', 'tissuumaps_export', 'spots_adata', 'VirtualJob',
-           'initial_view', 'tile_layout', 'Viewer', 'make_server', 'add_serve_parser', 'run_serve', 'serve_main']
+           'top_genes', 'nearest_captions', 'tissuumaps_project', 'tissuumaps_export', 'spots_adata',
+           'checkpoint_fingerprint', 'VirtualJob', 'initial_view', 'tile_layout', 'Viewer', 'make_server',
+           'add_serve_parser', 'run_serve', 'serve_main']
 
 # %% ../nbs/10_app.ipynb #1e5a1bf8
 class PathRefused(PermissionError):
@@ -234,6 +236,8 @@ class Model:
     no_text:str='' # why there is no text space (shown in the page)
     @property
     def genes(self) -> list: return list(self.ck.genes)
+    @functools.cached_property
+    def fingerprint(self) -> str: return checkpoint_fingerprint(self.path)
 
 def _load_checkpoint(path, **kw):
     "`load_checkpoint` from wherever this version of the package keeps it."
@@ -577,6 +581,19 @@ def _virtual_rna(sample, model:Model, work):
     from vri_text.inference import virtual_rna
     return virtual_rna(sample, model.ck, work)
 
+def checkpoint_fingerprint(path, # checkpoint stem (its .json and .safetensors beside it)
+                          ) -> str:
+    "sha1 of the checkpoint's files (its JSON and its weights): the same content gives the same key wherever it was written."
+    import hashlib
+    h, stem = hashlib.sha1(), Path(path)
+    for suf in ('.json', '.safetensors'):
+        f = stem.with_suffix(suf)
+        if f.exists():
+            h.update(suf.encode())
+            with open(f, 'rb') as fh:
+                for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()
+
 class VirtualJob:
     "virtual_rna of one H&E-only slide in a background thread: stage, progress (0-100), the cached .h5ad."
     STAGES = {'queued': 0, 'laying spots on the tissue': 5, 'patching, encoding and predicting': 15, 'writing the .h5ad': 90, 'done': 100}
@@ -584,7 +601,7 @@ class VirtualJob:
         import hashlib
         self.data, self.name, self.path = data, name, Path(path)
         st = self.path.stat()
-        key = hashlib.sha1(f"{self.path.resolve()}|{st.st_size}|{int(st.st_mtime)}|{data.model.path}".encode()).hexdigest()[:10]
+        key = hashlib.sha1(f"{self.path.resolve()}|{st.st_size}|{int(st.st_mtime)}|{data.model.fingerprint}".encode()).hexdigest()[:10]
         self.dir = data.run/'viewer'/'virtual'/f"{''.join(c if c.isalnum() or c in '-_' else '_' for c in self.path.stem)[:40]}-{key}"
         self.h5ad = self.dir/'virtual_rna.h5ad'
         self.stage, self.error, self.thread, self.t0 = ('done' if self.h5ad.exists() else 'queued'), '', None, None

@@ -791,7 +791,7 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
                      out_dir=None, # features root (None: features/ beside the stores' folder)
                      weights=None, # weights for get_encoder when encoder is a name
                      batch_size:int=64, # patches per batch
-                     num_workers:int|None=None, # DataLoader workers reading the stores; None: up to 8, one core spare
+                     num_workers:int|None=None, # DataLoader workers reading the stores; None: one per core for numpy encoders (they run in the workers), one core spare for torch ones; at most 8
                      dtype:str='float32', # on-disk dtype: 'float32' or 'float16'
                      overwrite:bool=False, # recompute samples even when their cache is valid
                      distributed:bool|None=None, # shard samples over torch.distributed ranks; None: when under torchrun
@@ -841,7 +841,9 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
             else: counts['computed'] += 1
             todo.append(meta)
         items = [(m['path'], a, min(a + batch_size, m['n'])) for m in todo for a in range(0, m['n'], batch_size)]
-        if num_workers is None: num_workers = max(0, min(8, (os.cpu_count() or 1) - 1))
+        if num_workers is None:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+            num_workers = min(8, cores if enc.kind == 'numpy' and cores > 1 else cores - 1)
         ds = PatchBatches(items, enc if enc.kind == 'numpy' else None)
         dl = torch.utils.data.DataLoader(ds, batch_size=None, shuffle=False, num_workers=num_workers if items else 0,
                                          pin_memory=enc.kind == 'torch' and enc.device.startswith('cuda'),

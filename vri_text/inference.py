@@ -145,7 +145,7 @@ def text_query(adata, # virtual RNA of an aligned checkpoint (virtual_rna, or in
               ):
     "Per spot, the cosine of each query to the spot's aligned prediction (spots × queries DataFrame), also stored as `adata.obs[query_key(q)]`."
     import pandas as pd
-    from vri_text.text import TextEncoder, get_text_encoder, text_encoder_name
+    from vri_text.text import resolve_text_encoder
     meta = dict(adata.uns.get('vri_text', {}))
     where = f"{meta.get('sample_id', 'sample')} (checkpoint {meta.get('checkpoint', 'unknown')})"
     qs = [queries] if isinstance(queries, str) else list(queries)
@@ -157,12 +157,7 @@ def text_query(adata, # virtual RNA of an aligned checkpoint (virtual_rna, or in
     tid = (json.loads(spec) if isinstance(spec, str) else dict(spec)).get('text_encoder_id')
     if tid is None and text_encoder is None:
         log.warning(f"{where}: no run_spec names the text encoder (uns['vri_text'] missing?); using the bundled one, whose space may not be the head's")
-    if isinstance(text_encoder, TextEncoder): enc = text_encoder
-    else:
-        try: enc = get_text_encoder(text_encoder if text_encoder is not None else text_encoder_name(tid))
-        except ValueError as e: raise ValueError(f"{where}: {e}") from None
-    if tid is not None and enc.id != tid:
-        raise ValueError(f"{where} maps into the space of text encoder {tid!r}, not {enc.id!r}; pass that encoder (or None)")
+    enc = resolve_text_encoder(tid, text_encoder, where)
     Z = np.asarray(adata.obsm['text_space'], np.float32)
     if Z.shape[1] != enc.dim: raise ValueError(f"{where}: obsm['text_space'] has {Z.shape[1]} dimensions, text encoder {enc.id} gives {enc.dim}")
     df = pd.DataFrame(Z @ np.asarray(enc.encode(qs), np.float32).T, index=adata.obs_names, columns=qs)

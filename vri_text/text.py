@@ -20,7 +20,7 @@ _log = get_logger('text')
 
 # %% auto #0
 __all__ = ['TOY_CAPTIONS', 'DEFAULT_TEXT_ENCODER', 'toy_text_problem', 'TextEncoder', 'get_text_encoder', 'text_encoder_name',
-           'embed_captions', 'TextTargets', 'align_dataset']
+           'resolve_text_encoder', 'embed_captions', 'TextTargets', 'align_dataset']
 
 # %% ../nbs/06a_text.ipynb #2bce6334
 TOY_CAPTIONS = {
@@ -133,6 +133,20 @@ def text_encoder_name(tid:str|None, # a TextEncoder id as recorded in a checkpoi
         raise ValueError(f"the text space is that of a text encoder loaded from a folder named {str(tid).split('@')[0]!r} ({tid}); "
                          "its path is not recorded: pass text_encoder=<that folder>")
     return str(tid)
+
+# %% ../nbs/06a_text.ipynb #6a0e1005
+def resolve_text_encoder(recorded:str|None, # the text encoder id a checkpoint's run_spec records (None: not recorded)
+                         text_encoder=None, # a TextEncoder, a SentenceTransformer id or folder; None: the recorded one
+                         where:str='checkpoint', # the checkpoint or sample, for errors
+                        ) -> TextEncoder:
+    "The text encoder of the space an alignment head maps into: the recorded one unless given; another one is refused."
+    if isinstance(text_encoder, TextEncoder): enc = text_encoder
+    else:
+        try: enc = get_text_encoder(text_encoder if text_encoder is not None else text_encoder_name(recorded))
+        except ValueError as e: raise ValueError(f"{where}: {e}") from None
+    if recorded is not None and enc.id != recorded:
+        raise ValueError(f"{where} maps into the space of text encoder {recorded!r}, not {enc.id!r}; pass that encoder (or None)")
+    return enc
 
 # %% ../nbs/06a_text.ipynb #577a103c
 def _slug(s:str) -> str:

@@ -334,11 +334,10 @@ def query_map(checkpoint, # an aligned Checkpoint, or the path of one
              ) -> np.ndarray:
     "Per spot, the cosine between the query embedding and the spot's aligned prediction: (n,) for one query, (n, q) for several."
     from vri_text.head import Checkpoint
-    from vri_text.text import TextEncoder, get_text_encoder, text_encoder_name
+    from vri_text.text import resolve_text_encoder
     ck = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     if ck.align is None: raise ValueError(f"checkpoint {ck.path}: no alignment head, so no text space; use an aligned checkpoint (notebook 07a)")
-    enc = text_encoder if isinstance(text_encoder, TextEncoder) else get_text_encoder(text_encoder if text_encoder is not None else text_encoder_name(ck.text_encoder_id))
-    if enc.id != ck.text_encoder_id: raise ValueError(f"checkpoint {ck.path} maps into the space of text encoder {ck.text_encoder_id!r}, not {enc.id!r}; pass that encoder")
+    enc = resolve_text_encoder(ck.text_encoder_id, text_encoder, where=f'checkpoint {ck.path}')
     one = isinstance(query, str)
     Q = enc.encode([query] if one else list(query))
     S = ck.text_space(np.asarray(X, np.float32)) @ Q.T
