@@ -727,6 +727,13 @@ class PatchBatches:
             try: self._f.close()
             except Exception: pass  # interpreter shutdown: the file may already be gone
 
+def _one_thread(_worker_id:int):
+    "DataLoader `worker_init_fn` for numpy encoders: one BLAS/OpenMP thread per worker, so that w workers use w cores, not w x cores."
+    global _THREAD_LIMIT
+    try: from threadpoolctl import threadpool_limits
+    except ImportError: return
+    _THREAD_LIMIT = threadpool_limits(limits=1)   # kept for the worker's life
+
 def resolve_stores(stores # a store, a folder of stores, or a list of either
                   ) -> list:
     "Sorted patch store paths; refuses duplicate sample ids."
@@ -847,7 +854,8 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
         ds = PatchBatches(items, enc if enc.kind == 'numpy' else None)
         dl = torch.utils.data.DataLoader(ds, batch_size=None, shuffle=False, num_workers=num_workers if items else 0,
                                          pin_memory=enc.kind == 'torch' and enc.device.startswith('cuda'),
-                                         prefetch_factor=2 if num_workers and items else None)
+                                         prefetch_factor=2 if num_workers and items else None,
+                                         worker_init_fn=_one_thread if enc.kind == 'numpy' else None)
         by_path = {m['path']: m for m in todo}
         bufs, n_patches = {}, sum(m['n'] for m in todo)
         show = (rank == 0) if show_progress is None else show_progress
