@@ -263,9 +263,9 @@ def load_model(path, # checkpoint path (stem, .json or .safetensors)
 
 def get_text_encoder(name:str|None=None, # text encoder id or folder; None: the bundled all-MiniLM-L6-v2
                     ):
-    "The text encoder of an aligned checkpoint (`vri_text.text.get_text_encoder`; ids of the bundled MiniLM load it offline)."
-    from vri_text.text import DEFAULT_TEXT_ENCODER, get_text_encoder as get
-    return get(None if name is None or str(name).split('@')[0] == DEFAULT_TEXT_ENCODER else name)
+    "The text encoder of an aligned checkpoint (`vri_text.text.get_text_encoder` of `text_encoder_name`: ids of the bundled MiniLM load it offline)."
+    from vri_text.text import get_text_encoder as get, text_encoder_name
+    return get(text_encoder_name(name))
 
 # %% ../nbs/10_app.ipynb #b4b3a584
 SPOT_UM = 55.0 # Visium spot diameter
@@ -583,16 +583,12 @@ def _virtual_rna(sample, model:Model, work):
 
 def checkpoint_fingerprint(path, # checkpoint stem (its .json and .safetensors beside it)
                           ) -> str:
-    "sha1 of the checkpoint's files (its JSON and its weights): the same content gives the same key wherever it was written."
+    "sha1 over the sha256 of the checkpoint's files (its JSON and its weights): the same content gives the same key wherever it was written."
     import hashlib
-    h, stem = hashlib.sha1(), Path(path)
-    for suf in ('.json', '.safetensors'):
-        f = stem.with_suffix(suf)
-        if f.exists():
-            h.update(suf.encode())
-            with open(f, 'rb') as fh:
-                for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
-    return h.hexdigest()
+    from vri_text.core import sha256_file
+    stem = Path(path)
+    return hashlib.sha1('|'.join(f'{suf}:{sha256_file(stem.with_suffix(suf))}' for suf in ('.json', '.safetensors')
+                                 if stem.with_suffix(suf).exists()).encode()).hexdigest()
 
 class VirtualJob:
     "virtual_rna of one H&E-only slide in a background thread: stage, progress (0-100), the cached .h5ad."
