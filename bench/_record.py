@@ -1,5 +1,5 @@
 """Shared by the bench scripts (run them by path, `python bench/<script>.py`, so this folder is on sys.path): the machine a result ran on, and appending a result to its record file."""
-import platform
+import importlib.util, platform, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 def cpu_model() -> str:
@@ -13,3 +13,14 @@ def append_record(path, header:str, text:str) -> None:
     path = Path(path)
     if not path.exists(): path.write_text(header)
     with open(path, 'a') as fh: fh.write(text)
+
+def load_old(rev:str, module:str):
+    "vri_text.<module> as it was at git revision `rev`, imported as vri_text._<module>_old (so its relative imports work)."
+    root = Path(__file__).resolve().parent.parent
+    src = subprocess.run(['git', '-C', str(root), 'show', f'{rev}:vri_text/{module}.py'], capture_output=True, text=True, check=True).stdout
+    tmp = Path(tempfile.mkdtemp()); path = tmp/f'_{module}_old.py'; path.write_text(src)
+    spec = importlib.util.spec_from_file_location(f'vri_text._{module}_old', path)
+    mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod
+    try: spec.loader.exec_module(mod)
+    finally: shutil.rmtree(tmp)
+    return mod

@@ -9,21 +9,13 @@ DataLoader worker of the default-scale run is); CPU time (process_time) is the f
 wall time is shown beside it. Not a test: nbdev_test never runs it."""
 import os
 for _v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[_v] = '1'
-import argparse, datetime as dt, importlib.util, platform, statistics, subprocess, sys, tempfile, time
+import argparse, datetime as dt, statistics, time
 from pathlib import Path
 import numpy as np
-from _record import cpu_model
+from _record import cpu_model, load_old
 
 ROOT = Path(__file__).resolve().parent.parent
 SLIDE = ROOT.parent/'shared'/'data'/'CMU-1-Small-Region.svs'
-
-def load_old(rev:str):
-    "vri_text.features as it was at git revision `rev` (imported as vri_text._features_old, so its relative imports work)."
-    src = subprocess.run(['git', '-C', str(ROOT), 'show', f'{rev}:vri_text/features.py'], capture_output=True, text=True, check=True).stdout
-    path = Path(tempfile.mkdtemp())/'_features_old.py'; path.write_text(src)
-    spec = importlib.util.spec_from_file_location('vri_text._features_old', path)
-    mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod; spec.loader.exec_module(mod)
-    return mod
 
 def real_patches(n:int, seed:int=0) -> np.ndarray:
     "`n` 224 px level-0 patches of CMU-1 (0.499 um/px) with at least half tissue, at random positions."
@@ -55,7 +47,7 @@ if __name__ == '__main__':
     os.sched_setaffinity(0, {a.cpu})
     import torch; torch.set_num_threads(1)
     from vri_text import features as F
-    old = load_old(a.old_rev)
+    old = load_old(a.old_rev, 'features')
     encs = {'handcrafted v1': lambda x: old.handcrafted_features(x), 'handcrafted v2': F.handcrafted_features,
             'colour': F.colour_features, 'tiny ViT': F.get_encoder('tiny', device='cpu')}
     data = {'synthetic_he': F.synthetic_he(a.n, seed=7)}

@@ -22,14 +22,14 @@ from .core import (StoreError, atomic_path, atomic_write, clean_temps, get_devic
                            sha256_file, store_lock)
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'HC_MPP', 'HC_GRID_UM', 'HC_OD_SCALE', 'HC_SMOOTH_UM', 'HC_H_FLOOR_OD',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'READOUTS', 'HC_MPP', 'HC_GRID_UM', 'HC_OD_SCALE', 'HC_SMOOTH_UM', 'HC_H_FLOOR_OD',
            'HC_NUC_MIN_DIAM_UM', 'HC_HOLE_MAX_DIAM_UM', 'HC_SPLIT_DEPTH_UM', 'HC_TISSUE_OD', 'HC_LBP_RADII_UM',
            'HC_GLCM_DIST_UM', 'HC_SCALES_UM', 'HC_ST_WINDOW_UM', 'ENCODERS', 'synthetic_he', 'write_test_store',
-           'ImageTransform', 'as_uint8_batch', 'Encoder', 'find_weights_file', 'load_state_dict_file',
-           'load_weights_into', 'colour_feature_names', 'colour_features', 'segment_nuclei', 'nuclear_morphometrics',
-           'handcrafted_feature_names', 'handcrafted_features', 'get_encoder', 'patch_settings', 'read_store_meta',
-           'read_manifest', 'load_features', 'list_feature_samples', 'PatchBatches', 'resolve_stores',
-           'extract_features', 'write_features', 'main']
+           'ImageTransform', 'as_uint8_batch', 'token_stats', 'encoder_readout', 'Encoder', 'find_weights_file',
+           'load_state_dict_file', 'load_weights_into', 'colour_feature_names', 'colour_features', 'segment_nuclei',
+           'nuclear_morphometrics', 'handcrafted_feature_names', 'handcrafted_features', 'get_encoder', 'encoder_for',
+           'patch_settings', 'read_store_meta', 'read_manifest', 'load_features', 'list_feature_samples',
+           'PatchBatches', 'resolve_stores', 'extract_features', 'write_features', 'main']
 
 # %% ../nbs/03_features.ipynb #9cd08340
 def synthetic_he(n:int, # number of patches
@@ -107,6 +107,20 @@ def as_uint8_batch(imgs, # patches: numpy array or torch tensor
         raise ValueError(f"{what + ': ' if what else ''}expected a uint8 (B, H, W, 3) batch of RGB patches, got {a.dtype} {a.shape}")
     return a
 
+READOUTS = ('head', 'token-stats')
+
+def token_stats(model, # a timm ViT (forward_features -> (B, prefix + patch tokens, C))
+                x, # (B, 3, S, S) transformed batch
+               ):
+    "Mean and standard deviation over the patch tokens (prefix tokens dropped) of the last layer: a (B, 2C) tensor."
+    import torch
+    t = model.forward_features(x)[:, getattr(model, 'num_prefix_tokens', 1):]
+    return torch.cat([t.mean(1), t.std(1, correction=0)], 1)
+
+def encoder_readout(encoder_id:str) -> str:
+    "The readout an encoder id names: what follows '+' after the '@', else 'head'."
+    return str(encoder_id).partition('@')[2].partition('+')[2] or 'head'
+
 @dataclass
 class Encoder:
     "A frozen patch encoder: model, transform, precision, output dimension and an id for manifests."
@@ -119,13 +133,14 @@ class Encoder:
     kind:str='torch' # 'torch' or 'numpy'
     device:str='cpu' # device of the model
     feature_names:list|None=None # names of the D features, where they have them
+    readout:str='head' # torch encoders: 'head' (the model's own pooled output) or 'token-stats' (see token_stats)
 
     @property
     def id(self) -> str:
-        "Identity used in manifests and cache folder names: name plus a short weights identity."
+        "Identity used in manifests and cache folder names: name, a short weights identity and any readout other than 'head'."
         w = self.weights
         if w.startswith('sha256:'): w = 'sha256-' + w[7:19]
-        return f"{self.name}@{w.replace(':', '-')}"
+        return f"{self.name}@{w.replace(':', '-')}" + ('' if self.readout == 'head' else f'+{self.readout}')
 
     @property
     def dirname(self) -> str:
@@ -154,7 +169,7 @@ class Encoder:
         with torch.inference_mode():
             x = self.transform(x.to(dev, non_blocking=True))
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=self.precision == 'bf16'):
-                f = self.model(x)
+                f = self.model(x) if self.readout == 'head' else token_stats(self.model, x)
         return f.float().cpu().numpy()
 
     def __repr__(self):
@@ -291,14 +306,18 @@ def _build_timm(arch:str, weights, seed:int):
     tag = model.pretrained_cfg.get('tag') or model.pretrained_cfg.get('hf_hub_id') or 'default'
     return model, f'timm-pretrained:{arch}.{tag}'
 
-def _torch_encoder(name, model, wid, device, precision, mean, std, size):
+def _torch_encoder(name, model, wid, device, precision, mean, std, size, readout='head'):
     import torch
     dev = get_device(device)
     if precision is None: precision = 'bf16' if dev.type == 'cuda' else 'fp32'
     if precision not in ('bf16', 'fp32'): raise ValueError(f"{name}: precision must be 'bf16' or 'fp32', got {precision!r}")
+    if readout not in READOUTS: raise ValueError(f"{name}: readout must be one of {READOUTS}, got {readout!r}")
+    if readout == 'token-stats' and not hasattr(model, 'forward_features'):
+        raise ValueError(f"{name}: readout 'token-stats' needs a model with forward_features (a timm ViT); use readout='head'")
     model = model.eval().requires_grad_(False).to(dev)
+    out_dim = _out_dim(model) if readout == 'head' else 2*int(model.num_features)
     return Encoder(name=name, model=model, transform=ImageTransform(mean, std, size), precision=precision,
-                   out_dim=_out_dim(model), weights=wid, kind='torch', device=str(dev))
+                   out_dim=out_dim, weights=wid, kind='torch', device=str(dev), readout=readout)
 
 # %% ../nbs/03_features.ipynb #678d8290
 HC_MPP = 0.5 # um/px of the patches the constants are stated for (the project's patch scale)
@@ -573,9 +592,12 @@ def get_encoder(name:str, # 'uni2-h', 'uni', 'timm:<name>', 'handcrafted', 'colo
                 device=None, # torch device; None picks cuda → mps → cpu (get_device)
                 precision:str|None=None, # 'bf16' or 'fp32'; None: bf16 on CUDA, fp32 elsewhere
                 seed:int=0, # seed of random weights
+                readout:str|None=None, # torch encoders: 'head' or 'token-stats'; None: 'token-stats' for tiny, 'head' for the rest
                ) -> Encoder:
     "Build a frozen patch encoder by name."
     key = name.lower()
+    if key in ('handcrafted', 'colour') and readout not in (None, 'head'):
+        raise ValueError(f"{key}: a numpy encoder has no token readout; leave readout=None")
     if key == 'handcrafted':
         if weights is not None: raise ValueError("handcrafted: has no weights; leave weights=None")
         names = handcrafted_feature_names()
@@ -591,17 +613,30 @@ def get_encoder(name:str, # 'uni2-h', 'uni', 'timm:<name>', 'handcrafted', 'colo
         else:
             model = _seeded_build(_tiny_kwargs(), seed)
             wid = load_weights_into(model, weights, 'tiny')
-        return _torch_encoder('tiny', model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224)
+        return _torch_encoder('tiny', model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224, readout or 'token-stats')
     if key in _GATED:
         model, wid = _build_gated(key, weights, seed)
-        return _torch_encoder(key, model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224)
+        return _torch_encoder(key, model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224, readout or 'head')
     if key.startswith('timm:'):
         arch = name[5:]
         model, wid = _build_timm(arch, weights, seed)
         cfg = model.pretrained_cfg
         size = None if getattr(model, 'dynamic_img_size', False) else int(cfg.get('input_size', (3, 224, 224))[-1])
-        return _torch_encoder(f'timm:{arch}', model, wid, device, precision, cfg.get('mean', IMAGENET_MEAN), cfg.get('std', IMAGENET_STD), size)
+        return _torch_encoder(f'timm:{arch}', model, wid, device, precision, cfg.get('mean', IMAGENET_MEAN), cfg.get('std', IMAGENET_STD), size, readout or 'head')
     raise ValueError(f"unknown encoder {name!r}; choose one of {list(ENCODERS)}")
+
+# %% ../nbs/03_features.ipynb #9d1d68ae
+def encoder_for(encoder_id:str, # the recorded id, e.g. 'tiny@random-seed-0+token-stats'
+                name:str|None=None, # the recorded registry name; None: the id's part before '@'
+                weights=None, # weights for get_encoder
+                asked:str|None=None, # the encoder name a caller asked for; None: whatever the id names
+                where:str='checkpoint', # whose id, for the error message
+               ) -> Encoder:
+    "The encoder `encoder_id` names, with its readout, or an error when the caller asked for another."
+    name = name or str(encoder_id).split('@')[0]
+    if asked is not None and asked != name:
+        raise ValueError(f"{where}: its run_spec says encoder {name!r}, asked for {asked!r}; predict with the encoder the head was trained on")
+    return get_encoder(name, weights=weights, readout=encoder_readout(encoder_id))
 
 # %% ../nbs/03_features.ipynb #b313ff64
 def _jsonable(v):

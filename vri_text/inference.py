@@ -76,7 +76,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
     "Predicted expression of the checkpoint's genes at the sample's spots, patched and encoded by its run_spec, as a spatial AnnData."
     import anndata as ad, openslide, pandas as pd
     from vri_text.core import folder_lock
-    from vri_text.features import extract_features, get_encoder, load_features
+    from vri_text.features import encoder_for, extract_features, load_features
     from vri_text.head import Checkpoint, load_checkpoint
     from vri_text.patching import PatchConfig, extract_patches, slide_thumbnail
     ck = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
@@ -85,9 +85,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
     if not spec.patch: log.warning(f"checkpoint {ck.path}: its run_spec records no patch settings; using PatchConfig() defaults")
     pc = spec.patch_config() if spec.patch else (patch_config or PatchConfig())
     pc = pc.for_sample(sample, grid_min_tissue)   # which spots, not how they are cut: the contract still holds
-    name = spec.encoder or spec.encoder_id.split('@')[0]
-    if encoder is not None and encoder != name: raise ValueError(f"checkpoint {ck.path}: its run_spec says encoder {name!r}, asked for {encoder!r}; predict with the encoder the head was trained on")
-    enc = get_encoder(name, weights=weights if weights is not None else spec.weights)
+    enc = encoder_for(spec.encoder_id, spec.encoder, weights if weights is not None else spec.weights, encoder, f'checkpoint {ck.path}')
     spec.check_encoder_id(enc.id)
     work = Path(work_dir); sid = sample.sample_id
     with folder_lock(work):   # two processes on one work folder take turns; the second reuses the first's stores

@@ -159,7 +159,7 @@ def _fingerprint(ck, sample, pc, enc, chunk_spots:int) -> str:
 
 def _resolve(checkpoint, encoder, weights, workers, block_px):
     "(checkpoint, encoder, patch config) for inference, from the checkpoint's run_spec."
-    from vri_text.features import Encoder, get_encoder
+    from vri_text.features import Encoder, encoder_for
     from vri_text.head import Checkpoint, load_checkpoint
     from vri_text.patching import PatchConfig
     ck = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
@@ -169,9 +169,7 @@ def _resolve(checkpoint, encoder, weights, workers, block_px):
     pc = spec.patch_config(**speed) if spec.patch else PatchConfig(**speed)
     if isinstance(encoder, Encoder): enc = encoder
     else:
-        name = spec.encoder or spec.encoder_id.split('@')[0]
-        if encoder is not None and encoder != name: raise ValueError(f"checkpoint {ck.path}: its run_spec says encoder {name!r}, asked for {encoder!r}; predict with the encoder the head was trained on")
-        enc = get_encoder(name, weights=weights if weights is not None else spec.weights)
+        enc = encoder_for(spec.encoder_id, spec.encoder, weights if weights is not None else spec.weights, encoder, f'checkpoint {ck.path}')
     spec.check_encoder_id(enc.id)
     return ck, enc, pc
 

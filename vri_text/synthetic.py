@@ -21,7 +21,7 @@ log = get_logger('synthetic')
 __all__ = ['log', 'REGIONS', 'MARKERS', 'LATENTS', 'LATENT_REGION', 'PROGRAMMES', 'SPOT_DIAMETER_UM', 'SPOT_PITCH_UM', 'CELL_UM',
            'MC_DRAWS', 'ATTRIBUTES', 'write_slide', 'make_genes', 'latent_fields', 'render_tissue', 'spot_grid',
            'spot_composition', 'spot_attributes', 'expected_expression', 'nb_counts', 'mc_targets', 'CohortSettings',
-           'make_cohort', 'load_cohort', 'true_svgs', 'load_truth', 'ceiling', 'demo_cohort']
+           'make_cohort', 'load_cohort', 'true_svgs', 'load_truth', 'truth_mc', 'ceiling', 'demo_cohort']
 
 # %% ../nbs/01a_synthetic.ipynb #3d638c26
 def _halve(img):
@@ -623,7 +623,6 @@ def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
                                   programmes={p: attrs[f'amount_{p}'] for p in LATENTS})
     keep = np.flatnonzero(in_tissue)
     counts = nb_counts(mu[keep], genes.dispersion.to_numpy(), rng)
-    mc = mc_targets(mu[keep], genes.dispersion.to_numpy(), np.random.default_rng([cfg.seed, i, 77]), MC_DRAWS)  # the ceiling's targets
     bc = np.array(_barcodes(cfg.grid*cfg.grid))
     px, py = x_um/mpp, y_um/mpp
     sym = genes.gene.tolist()
@@ -650,7 +649,7 @@ def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
         np.savez_compressed(tmp, barcodes=bc[keep], region=frac[keep].argmax(1).astype(np.int8), fractions=frac[keep].astype(np.float32),
                             expected=mu[keep], library=lib[keep].astype(np.float32), region_map=R, cell_um=CELL_UM,
                             attributes=np.stack([attrs[a][keep] for a in ATTRIBUTES], 1).astype(np.float32), attribute_names=np.array(ATTRIBUTES),
-                            mc_libsize_log1p=mc.astype(np.float16), mc_target_sum=1e4,
+                            mc_seed=np.array([cfg.seed, i, 77]), mc_target_sum=1e4,   # the ceiling's Monte-Carlo targets: truth_mc
                             latent_maps=np.stack([latents[p] for p in LATENTS]).astype(np.float16), scanner=json.dumps(sc | dict(stain=img_stain)))
     return sid
 
@@ -725,9 +724,31 @@ def load_truth(root, # synthetic cohort folder
     cols = [c for c in ('svg', 'kind', 'effect', 'base', 'programme', 'prog_effect') if c in genes]
     a = ad.AnnData(z['expected'], obs=obs, var=genes[cols].fillna({'programme': ''}) if 'programme' in cols else genes[cols])
     a.uns['region_map'] = z['region_map']; a.uns['cell_um'] = float(z['cell_um'])
-    if 'mc_libsize_log1p' in z: a.layers['mc_a'], a.layers['mc_b'] = (z['mc_libsize_log1p'][h].astype(np.float32) for h in (0, 1))
     if 'latent_maps' in z: a.uns['latent_maps'] = dict(zip(LATENTS, z['latent_maps'].astype(np.float32)))
     return a
+
+def truth_mc(root, # synthetic cohort folder
+             sample_id:str, # e.g. 'SYN03'
+            ) -> np.ndarray:
+    "The sample's Monte-Carlo targets (libsize_log1p, 1e4): (2, n_spots, n_genes) float32 halves, rows in truth order; drawn once, then cached."
+    import pandas as pd
+    root = Path(root)
+    z = np.load(_need(root/'truth'/f'{sample_id}.npz', sample_id, 'synthetic ground truth'))
+    if 'mc_libsize_log1p' in z: return z['mc_libsize_log1p'].astype(np.float32)   # cohorts that stored them at generation
+    if 'mc_seed' not in z: raise ValueError(f"{sample_id}: this cohort's ground truth has no Monte-Carlo targets (generated before version 4); "
+                                            "regenerate it, or use method='plugin'")
+    shape, cache = (2,) + z['expected'].shape, root/'truth'/f'{sample_id}.mc.npy'
+    if cache.exists():
+        try:
+            mc = np.load(cache)
+            if mc.shape == shape and mc.dtype == np.float16: return mc.astype(np.float32)
+            log.warning(f"{sample_id}: {cache} holds {mc.dtype} {mc.shape}, not float16 {shape}; drawing the targets again")
+        except (OSError, ValueError) as e: log.warning(f"{sample_id}: {cache} is unreadable ({type(e).__name__}: {e}); drawing the targets again")
+    disp = pd.read_csv(root/'genes.csv').set_index('gene').dispersion.to_numpy()
+    mc = mc_targets(z['expected'], disp, np.random.default_rng(z['mc_seed'].tolist()), MC_DRAWS).astype(np.float16)
+    with atomic_path(cache) as tmp:
+        with open(tmp, 'wb') as f: np.save(f, mc)
+    return mc.astype(np.float32)
 
 def _restrict(sample, keep):
     "A shallow copy of `sample` holding only the spots `keep` (library sizes are per spot, so unaffected)."
@@ -753,16 +774,16 @@ def ceiling(cohort, # the cohort as read (measured counts)
     for sid in sample_ids:
         s, t = cohort[sid], load_truth(root, sid)
         if barcodes is not None: s = _restrict(s, barcodes[sid])
-        t = t[s.adata.obs_names]
+        rows = t.obs_names.get_indexer(s.adata.obs_names)
+        if (rows < 0).any(): raise ValueError(f"{sid}: {int((rows < 0).sum())} spots of the cohort have no ground truth in {root}; is it this cohort's folder?")
+        t = t[rows]
         gi, ti = s.adata.var_names.get_indexer(genes), t.var_names.get_indexer(genes)
         meas.append(normalize(s.adata.X[:, gi], normalization, target_sum, libsize=np.asarray(s.adata.X.sum(1)).ravel()))
         if method == 'plugin':
             pred.append(normalize(t.X[:, ti], normalization, target_sum, libsize=t.X.sum(1))); continue
-        if normalization == 'libsize_log1p' and target_sum == 1e4 and 'mc_a' in t.layers:
-            half_a.append(t.layers['mc_a'][:, ti]); half_b.append(t.layers['mc_b'][:, ti]); continue
-        if normalization == 'libsize_log1p' and 'mc_a' not in t.layers:
-            raise ValueError(f"{sid}: this cohort's ground truth has no Monte-Carlo targets (generated before version 4); "
-                             "regenerate it, or use method='plugin'")
+        if normalization == 'libsize_log1p' and target_sum == 1e4:
+            mc = truth_mc(root, sid)[:, rows][:, :, ti]
+            half_a.append(mc[0]); half_b.append(mc[1]); continue
         if disp is None: disp = pd.read_csv(Path(root)/'genes.csv').set_index('gene').dispersion   # read once for all samples
         cols = ti if normalization == 'log1p' else np.arange(t.n_vars)   # the library size needs every gene
         mc = mc_targets(np.asarray(t.X)[:, cols], disp.loc[t.var_names[cols]].to_numpy(), np.random.default_rng([7, len(t)]), MC_DRAWS,
