@@ -17,7 +17,9 @@ def append_record(path, header:str, text:str) -> None:
 def load_old(rev:str, module:str):
     "vri_text.<module> as it was at git revision `rev`, imported as vri_text._<module>_old (so its relative imports work)."
     root = Path(__file__).resolve().parent.parent
-    src = subprocess.run(['git', '-C', str(root), 'show', f'{rev}:vri_text/{module}.py'], capture_output=True, text=True, check=True).stdout
+    r = subprocess.run(['git', '-C', str(root), 'show', f'{rev}:vri_text/{module}.py'], capture_output=True, text=True)
+    if r.returncode: raise SystemExit(f"git show {rev}:vri_text/{module}.py failed: {r.stderr.strip()}")
+    src = r.stdout
     tmp = Path(tempfile.mkdtemp()); path = tmp/f'_{module}_old.py'; path.write_text(src)
     spec = importlib.util.spec_from_file_location(f'vri_text._{module}_old', path)
     mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod

@@ -56,7 +56,7 @@ if __name__ == '__main__':
                 for k in ('old', 'new'):
                     res[k].append(timed(gen[k], i, roots[k], cfg, genes, pids[i]))
                 sid = f'SYN{i:02d}'
-                (roots['new']/'truth'/f'{sid}.mc.npy').unlink(missing_ok=True)
+                (roots['new']/'truth'/f'{sid}.mc.npz').unlink(missing_ok=True)
                 c, w = timed(S.truth_mc, roots['new'], sid)
                 res['new + truth_mc'].append((res['new'][-1][0] + c, res['new'][-1][1] + w))
         checks = []

@@ -47,7 +47,8 @@ def make_checkpoint(path, enc, n_genes=1000):
     from vri_text.dataset import RunSpec, PATCH_KEYS
     from vri_text.head import GeneHead, Normalisation, save_checkpoint
     from vri_text.patching import PatchConfig
-    if Path(str(path) + '.json').exists(): return Path(str(path) + '.json')
+    done = Path(str(path) + '.json')
+    if done.exists() and json.loads(done.read_text()).get('run_spec', {}).get('encoder_id') == enc.id: return done   # a checkpoint of another encoder id is rewritten
     rng = np.random.default_rng(0)
     spec = RunSpec(patch={k: getattr(PatchConfig(), k) for k in PATCH_KEYS}, encoder=enc.name, encoder_id=enc.id,
                    weights='random' if enc.name == 'tiny' else None, genes=tuple(f'G{i:04d}' for i in range(n_genes)))

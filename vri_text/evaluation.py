@@ -551,7 +551,8 @@ def plot_cv(tidy, # cross_validate tables (one or more methods, same folds)
     import matplotlib.pyplot as plt
     ss, summ = sample_scores(tidy), summarise(tidy, by=by, n_boot=n_boot, seed=seed)
     methods = list(summ.method)
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw=dict(width_ratios=[3, 1.4]))
+    extra = max(0, len(methods) + len(hest or {}) - 4)   # points on the right beyond four widen it
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10 + 0.5*extra, 3.8), gridspec_kw=dict(width_ratios=[3, 1.4 + 0.3*extra]))
     w = 0.8/len(methods)
     rng = np.random.default_rng(0)
     for i, m in enumerate(methods):
@@ -574,7 +575,7 @@ def plot_cv(tidy, # cross_validate tables (one or more methods, same folds)
     if ceiling is not None:   # it bounds the cross-validated methods' genes, not the HEST protocol's 50
         ax.axhline(ceiling, color='k', ls='--', lw=0.8)
         bx.hlines(ceiling, -0.4, len(methods) - 0.6, color='k', ls='--', lw=0.8); bx.text(-0.4, ceiling, 'ceiling', fontsize=7, va='bottom')
-    bx.set_xticks(range(len(labels))); bx.set_xticklabels(labels, fontsize=8, rotation=30, ha='right')
+    bx.set_xticks(range(len(labels))); bx.set_xticklabels(labels, fontsize=8, rotation=45, ha='right', rotation_mode='anchor')
     bx.set_title(f'mean, 95% CI over held-out {by}s\n(HEST: mean ± sd over folds)', fontsize=9)
     fig.tight_layout()
     return fig

@@ -312,8 +312,8 @@ def _torch_encoder(name, model, wid, device, precision, mean, std, size, readout
     if precision is None: precision = 'bf16' if dev.type == 'cuda' else 'fp32'
     if precision not in ('bf16', 'fp32'): raise ValueError(f"{name}: precision must be 'bf16' or 'fp32', got {precision!r}")
     if readout not in READOUTS: raise ValueError(f"{name}: readout must be one of {READOUTS}, got {readout!r}")
-    if readout == 'token-stats' and not hasattr(model, 'forward_features'):
-        raise ValueError(f"{name}: readout 'token-stats' needs a model with forward_features (a timm ViT); use readout='head'")
+    if readout == 'token-stats' and not hasattr(model, 'num_prefix_tokens'):   # timm's ViTs have it; CNNs' forward_features are maps, not tokens
+        raise ValueError(f"{name}: readout 'token-stats' needs a token model (a timm ViT); {type(model).__name__} is not one; use readout='head'")
     model = model.eval().requires_grad_(False).to(dev)
     out_dim = _out_dim(model) if readout == 'head' else 2*int(model.num_features)
     return Encoder(name=name, model=model, transform=ImageTransform(mean, std, size), precision=precision,
@@ -633,10 +633,12 @@ def encoder_for(encoder_id:str, # the recorded id, e.g. 'tiny@random-seed-0+toke
                 where:str='checkpoint', # whose id, for the error message
                ) -> Encoder:
     "The encoder `encoder_id` names, with its readout, or an error when the caller asked for another."
-    name = name or str(encoder_id).split('@')[0]
+    name, readout = name or str(encoder_id).split('@')[0], encoder_readout(encoder_id)
     if asked is not None and asked != name:
         raise ValueError(f"{where}: its run_spec says encoder {name!r}, asked for {asked!r}; predict with the encoder the head was trained on")
-    return get_encoder(name, weights=weights, readout=encoder_readout(encoder_id))
+    if readout not in READOUTS: raise ValueError(f"{where}: encoder id {encoder_id!r} names readout {readout!r}; this vri_text knows {READOUTS}")
+    try: return get_encoder(name, weights=weights, readout=readout)
+    except ValueError as e: raise ValueError(f"{where}: cannot rebuild encoder {encoder_id!r}: {e}") from e
 
 # %% ../nbs/03_features.ipynb #b313ff64
 def _jsonable(v):

@@ -727,27 +727,35 @@ def load_truth(root, # synthetic cohort folder
     if 'latent_maps' in z: a.uns['latent_maps'] = dict(zip(LATENTS, z['latent_maps'].astype(np.float32)))
     return a
 
+def _mc_key(z) -> str:
+    "What a cached draw must have been drawn from: the truth file's expected counts and Monte-Carlo seed."
+    import hashlib
+    return hashlib.sha1(np.ascontiguousarray(z['expected']).tobytes() + np.asarray(z['mc_seed'], np.int64).tobytes()).hexdigest()
+
 def truth_mc(root, # synthetic cohort folder
              sample_id:str, # e.g. 'SYN03'
             ) -> np.ndarray:
     "The sample's Monte-Carlo targets (libsize_log1p, 1e4): (2, n_spots, n_genes) float32 halves, rows in truth order; drawn once, then cached."
-    import pandas as pd
+    import pandas as pd, zipfile
     root = Path(root)
-    z = np.load(_need(root/'truth'/f'{sample_id}.npz', sample_id, 'synthetic ground truth'))
+    truth = _need(root/'truth'/f'{sample_id}.npz', sample_id, 'synthetic ground truth')
+    z = np.load(truth)
     if 'mc_libsize_log1p' in z: return z['mc_libsize_log1p'].astype(np.float32)   # cohorts that stored them at generation
-    if 'mc_seed' not in z: raise ValueError(f"{sample_id}: this cohort's ground truth has no Monte-Carlo targets (generated before version 4); "
+    if 'mc_seed' not in z: raise ValueError(f"{sample_id}: {truth} has no Monte-Carlo targets (a cohort generated before version 4); "
                                             "regenerate it, or use method='plugin'")
-    shape, cache = (2,) + z['expected'].shape, root/'truth'/f'{sample_id}.mc.npy'
+    key, shape, cache = _mc_key(z), (2,) + z['expected'].shape, root/'truth'/f'{sample_id}.mc.npz'
     if cache.exists():
         try:
-            mc = np.load(cache)
-            if mc.shape == shape and mc.dtype == np.float16: return mc.astype(np.float32)
-            log.warning(f"{sample_id}: {cache} holds {mc.dtype} {mc.shape}, not float16 {shape}; drawing the targets again")
-        except (OSError, ValueError) as e: log.warning(f"{sample_id}: {cache} is unreadable ({type(e).__name__}: {e}); drawing the targets again")
+            with np.load(cache) as c:
+                if str(c['key']) == key and c['mc'].shape == shape: return c['mc'].astype(np.float32)
+            log.warning(f"{sample_id}: {cache} was drawn from other expected counts or another seed than {truth}; drawing the targets again")
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            log.warning(f"{sample_id}: {cache} is unreadable ({type(e).__name__}: {e}); drawing the targets again")
     disp = pd.read_csv(root/'genes.csv').set_index('gene').dispersion.to_numpy()
     mc = mc_targets(z['expected'], disp, np.random.default_rng(z['mc_seed'].tolist()), MC_DRAWS).astype(np.float16)
-    with atomic_path(cache) as tmp:
-        with open(tmp, 'wb') as f: np.save(f, mc)
+    try:
+        with atomic_path(cache) as tmp: np.savez(tmp, mc=mc, key=np.array(key))
+    except OSError as e: log.warning(f"{sample_id}: cannot cache the Monte-Carlo targets in {cache} ({e}); they are drawn again next time")
     return mc.astype(np.float32)
 
 def _restrict(sample, keep):
@@ -778,6 +786,8 @@ def ceiling(cohort, # the cohort as read (measured counts)
         if (rows < 0).any(): raise ValueError(f"{sid}: {int((rows < 0).sum())} spots of the cohort have no ground truth in {root}; is it this cohort's folder?")
         t = t[rows]
         gi, ti = s.adata.var_names.get_indexer(genes), t.var_names.get_indexer(genes)
+        if (gi < 0).any() or (ti < 0).any():
+            raise ValueError(f"{sid}: genes {[g for g, i, j in zip(genes, gi, ti) if i < 0 or j < 0][:5]} are missing from its counts or from its ground truth in {root}")
         meas.append(normalize(s.adata.X[:, gi], normalization, target_sum, libsize=np.asarray(s.adata.X.sum(1)).ravel()))
         if method == 'plugin':
             pred.append(normalize(t.X[:, ti], normalization, target_sum, libsize=t.X.sum(1))); continue
