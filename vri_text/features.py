@@ -306,8 +306,9 @@ def _build_timm(arch:str, weights, seed:int):
     tag = model.pretrained_cfg.get('tag') or model.pretrained_cfg.get('hf_hub_id') or 'default'
     return model, f'timm-pretrained:{arch}.{tag}'
 
-def _torch_encoder(name, model, wid, device, precision, mean, std, size, readout='head'):
+def _torch_encoder(name, model, wid, device, precision, mean, std, size, readout=None):
     import torch
+    readout = readout or 'head'
     dev = get_device(device)
     if precision is None: precision = 'bf16' if dev.type == 'cuda' else 'fp32'
     if precision not in ('bf16', 'fp32'): raise ValueError(f"{name}: precision must be 'bf16' or 'fp32', got {precision!r}")
@@ -616,13 +617,13 @@ def get_encoder(name:str, # 'uni2-h', 'uni', 'timm:<name>', 'handcrafted', 'colo
         return _torch_encoder('tiny', model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224, readout or 'token-stats')
     if key in _GATED:
         model, wid = _build_gated(key, weights, seed)
-        return _torch_encoder(key, model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224, readout or 'head')
+        return _torch_encoder(key, model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224, readout)
     if key.startswith('timm:'):
         arch = name[5:]
         model, wid = _build_timm(arch, weights, seed)
         cfg = model.pretrained_cfg
         size = None if getattr(model, 'dynamic_img_size', False) else int(cfg.get('input_size', (3, 224, 224))[-1])
-        return _torch_encoder(f'timm:{arch}', model, wid, device, precision, cfg.get('mean', IMAGENET_MEAN), cfg.get('std', IMAGENET_STD), size, readout or 'head')
+        return _torch_encoder(f'timm:{arch}', model, wid, device, precision, cfg.get('mean', IMAGENET_MEAN), cfg.get('std', IMAGENET_STD), size, readout)
     raise ValueError(f"unknown encoder {name!r}; choose one of {list(ENCODERS)}")
 
 # %% ../nbs/03_features.ipynb #9d1d68ae
