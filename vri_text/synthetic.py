@@ -20,8 +20,9 @@ log = get_logger('synthetic')
 # %% auto #0
 __all__ = ['log', 'REGIONS', 'MARKERS', 'LATENTS', 'LATENT_REGION', 'PROGRAMMES', 'SPOT_DIAMETER_UM', 'SPOT_PITCH_UM', 'CELL_UM',
            'MC_DRAWS', 'ATTRIBUTES', 'write_slide', 'make_genes', 'latent_fields', 'render_tissue', 'spot_grid',
-           'spot_composition', 'spot_attributes', 'expected_expression', 'nb_counts', 'mc_targets', 'CohortSettings',
-           'make_cohort', 'load_cohort', 'true_svgs', 'load_truth', 'truth_mc', 'ceiling', 'demo_cohort']
+           'spot_composition', 'spot_attributes', 'expected_expression', 'stress_field', 'nb_counts', 'mc_targets',
+           'CohortSettings', 'make_cohort', 'load_cohort', 'true_svgs', 'load_truth', 'truth_mc', 'ceiling',
+           'demo_cohort']
 
 # %% ../nbs/01a_synthetic.ipynb #3d638c26
 def _halve(img):
@@ -193,6 +194,7 @@ def make_genes(n_genes:int=2000, # genes in the panel
                seed:int=0, # seed
                *,
                prog_share:float=0.85, # share of the non-curated spatial genes that follow a fine-morphology programme
+               stress_sd:float=0.8, # sd of the spatial genes' loadings on the handling-stress programme (invisible in H&E)
               ):
     "The gene panel: real symbols, which are spatially variable, their region kind and fine-morphology programme, effects and base expression."
     import pandas as pd
@@ -231,7 +233,11 @@ def make_genes(n_genes:int=2000, # genes in the panel
     t.loc[pick, 'programme'] = ps; t.loc[pick, 'kind'] = [home[p] for p in ps]
     t.loc[pick, 'effect'] *= 0.25                                   # mostly driven by the programme, a little by the region
     t.loc[pick, 'prog_effect'] = rng.choice([-1, 1, 1], len(pick))*rng.uniform(1.5, 3.0, len(pick))
-    return t.iloc[rng.permutation(len(t))].reset_index(drop=True)
+    t = t.iloc[rng.permutation(len(t))].reset_index(drop=True)
+    # handling stress (warm ischaemia): one shared direction over all spatial genes, drawn from a stream of its own so that
+    # every other column is what it was before it existed
+    t['stress_effect'] = np.random.default_rng([seed, 102]).normal(0, stress_sd, len(t))*t.svg.to_numpy()
+    return t
 
 # %% ../nbs/01a_synthetic.ipynb #3a1ba88f
 SPOT_DIAMETER_UM, SPOT_PITCH_UM = 55.0, 100.0 # Visium: 55 um spots, 100 um centre to centre
@@ -524,6 +530,7 @@ def expected_expression(frac, # (n_spots, n_kinds) region fractions (REGIONS ord
                         smooth:float=0.25, # weight of the neighbours' composition (a little spatial smoothing)
                         *,
                         programmes:dict|None=None, # programme -> (n_spots,) amount (spot_attributes' amount_<p>); None: none
+                        stress=None, # (n_spots,) handling-stress field (stress_field); None: none
                        ):
     "Noise-free expected counts (spots x genes) and library sizes."
     kinds = list(REGIONS)
@@ -536,10 +543,22 @@ def expected_expression(frac, # (n_spots, n_kinds) region fractions (REGIONS ord
         for p, amount in programmes.items():
             a = (1 - smooth)*amount + smooth*(neighbours @ amount)
             logp += a[:, None]*np.where(genes.programme.to_numpy() == p, genes.prog_effect.to_numpy(), 0)[None]
+    if stress is not None and 'stress_effect' in genes:  # not smoothed: the field is smooth already
+        logp += np.clip(np.asarray(stress)[:, None]*genes.stress_effect.to_numpy()[None], -3, 3)
     p = np.exp(logp - logp.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
     rel = np.array([1.0, 1.0, 1.3, 0.7, 0.6, 1.2, 0.35])  # RNA yield per region kind
     lib = depth*(frac @ rel)/np.maximum(frac[:, 1:].sum(1), 1e-6)*rng.lognormal(0, 0.25, len(frac))
     return (lib[:, None]*p).astype(np.float32), lib
+
+def stress_field(x_um, y_um, # spot centres
+                 rng, # numpy Generator
+                 length_um:float=300.0, # correlation length (three spot pitches)
+                ) -> np.ndarray:
+    "A smooth N(0, 1) field over the spots (squared-exponential Gaussian process): where the section's handling stress is high."
+    xy = np.stack([np.asarray(x_um, float), np.asarray(y_um, float)], 1)
+    d2 = ((xy[:, None] - xy[None])**2).sum(-1)
+    K = np.exp(-d2/(2*length_um**2)) + 1e-6*np.eye(len(xy))
+    return np.linalg.cholesky(K) @ rng.standard_normal(len(xy))
 
 def nb_counts(mu, dispersion, rng):
     "Negative binomial counts with mean `mu` and per-gene shape `dispersion` (gamma-Poisson)."
@@ -576,7 +595,7 @@ class CohortSettings(Config):
     mpp:float=0.5 # microns per pixel of most slides (20x)
     every_40x:int=5 # every n-th sample (from the third) is scanned at 40x; 0: none
     mpp_40x:float=0.2635 # microns per pixel of the 40x slides (a real 40x scanner's, not exactly mpp/2)
-    version:int=4 # bump when the generator changes
+    version:int=5 # bump when the generator changes
 
 MC_DRAWS = 48 # Monte-Carlo draws of the counts behind the ceiling (two independent halves)
 ATTRIBUTES = LATENTS + ('nuclear_density', 'nuclear_size') # per-spot ground truth kept beside the region kind
@@ -619,8 +638,9 @@ def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
     nb = ((d > 0) & (d < 1.2*SPOT_PITCH_UM)).astype(float); nb /= np.maximum(nb.sum(1, keepdims=True), 1)
     batch = prng.normal(0, 0.12, len(genes)) + rng.normal(0, 0.12, len(genes))
     attrs = spot_attributes(R, latents, info['nuclei'], x_um, y_um)
+    stress = stress_field(x_um, y_um, np.random.default_rng([cfg.seed, i, 55]))  # handling stress: drives genes, leaves no mark in H&E
     mu, lib = expected_expression(frac, genes, nb, batch, rng.lognormal(np.log(8000), 0.35), rng,
-                                  programmes={p: attrs[f'amount_{p}'] for p in LATENTS})
+                                  programmes={p: attrs[f'amount_{p}'] for p in LATENTS}, stress=stress)
     keep = np.flatnonzero(in_tissue)
     counts = nb_counts(mu[keep], genes.dispersion.to_numpy(), rng)
     bc = np.array(_barcodes(cfg.grid*cfg.grid))
@@ -649,6 +669,7 @@ def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
         np.savez_compressed(tmp, barcodes=bc[keep], region=frac[keep].argmax(1).astype(np.int8), fractions=frac[keep].astype(np.float32),
                             expected=mu[keep], library=lib[keep].astype(np.float32), region_map=R, cell_um=CELL_UM,
                             attributes=np.stack([attrs[a][keep] for a in ATTRIBUTES], 1).astype(np.float32), attribute_names=np.array(ATTRIBUTES),
+                            stress=stress[keep].astype(np.float32),
                             mc_seed=np.array([cfg.seed, i, 77]), mc_target_sum=1e4,   # the ceiling's Monte-Carlo targets: truth_mc
                             latent_maps=np.stack([latents[p] for p in LATENTS]).astype(np.float16), scanner=json.dumps(sc | dict(stain=img_stain)))
     return sid
@@ -721,7 +742,8 @@ def load_truth(root, # synthetic cohort folder
     for i, k in enumerate(REGIONS): obs[f'frac_{k}'] = z['fractions'][:, i]
     if 'attributes' in z:  # cohorts before version 4 have the region kind only
         for i, k in enumerate(z['attribute_names'].astype(str)): obs[k] = z['attributes'][:, i]
-    cols = [c for c in ('svg', 'kind', 'effect', 'base', 'programme', 'prog_effect') if c in genes]
+    if 'stress' in z: obs['stress'] = z['stress']  # version 5 on: the handling-stress field, invisible in the image
+    cols = [c for c in ('svg', 'kind', 'effect', 'base', 'programme', 'prog_effect', 'stress_effect') if c in genes]
     a = ad.AnnData(z['expected'], obs=obs, var=genes[cols].fillna({'programme': ''}) if 'programme' in cols else genes[cols])
     a.uns['region_map'] = z['region_map']; a.uns['cell_um'] = float(z['cell_um'])
     if 'latent_maps' in z: a.uns['latent_maps'] = dict(zip(LATENTS, z['latent_maps'].astype(np.float32)))
