@@ -595,6 +595,7 @@ class CohortSettings(Config):
     mpp:float=0.5 # microns per pixel of most slides (20x)
     every_40x:int=5 # every n-th sample (from the third) is scanned at 40x; 0: none
     mpp_40x:float=0.2635 # microns per pixel of the 40x slides (a real 40x scanner's, not exactly mpp/2)
+    stress_sd:float=0.8 # sd of the genes' loadings on the handling-stress field (make_genes); 0: no stress
     version:int=5 # bump when the generator changes
 
 MC_DRAWS = 48 # Monte-Carlo draws of the counts behind the ceiling (two independent halves)
@@ -684,6 +685,7 @@ def make_cohort(root, # output folder (created; must be empty or a previous coho
                 mpp:float=0.5, # microns per pixel of most slides
                 every_40x:int=5, # every n-th sample (from the third) is scanned at 40x; 0 for none
                 mpp_40x:float=0.2635, # microns per pixel of those 40x slides
+                stress_sd:float=0.8, # sd of the genes' loadings on the handling-stress field; 0 leaves it out (the slides are the same)
                 n_jobs:int|None=None, # worker processes; None: up to 4, 1 for small cohorts
                ) -> Cohort:
     "Generate the synthetic cohort under `root` and read it back through the public readers."
@@ -692,14 +694,14 @@ def make_cohort(root, # output folder (created; must be empty or a previous coho
     import multiprocessing as mp
     if layout not in ('visium', 'hest'): raise ValueError(f"layout must be 'visium' or 'hest', got {layout!r}")
     root = Path(root)
-    cfg = CohortSettings(n_samples, seed, layout, grid, n_genes, n_svg, mpp, every_40x, mpp_40x)
+    cfg = CohortSettings(n_samples, seed, layout, grid, n_genes, n_svg, mpp, every_40x, mpp_40x, float(stress_sd))
     if root.exists() and any(root.iterdir()):
         if not ((root/'settings.json').exists() or (root/'.generating').exists()):
             raise FileExistsError(f"{root} is not empty and holds no synthetic cohort; choose an empty folder")
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
     (root/'.generating').write_text(cfg.to_json())
-    genes = make_genes(n_genes, n_svg, seed)
+    genes = make_genes(n_genes, n_svg, seed, stress_sd=cfg.stress_sd)
     with atomic_write(root/'genes.csv', 'w') as f: genes.to_csv(f, index=False)
     pids = _patients(n_samples)
     n_jobs = n_jobs or (1 if n_samples <= 8 else min(4, os.cpu_count() or 1))
