@@ -196,10 +196,11 @@ def make_genes(n_genes:int=2000, # genes in the panel
                prog_share:float=0.85, # share of the non-curated spatial genes that follow a fine-morphology programme
                stress_sd:float=0.8, # sd of the spatial genes' loadings on the handling-stress programme (invisible in H&E)
               ):
-    "The gene panel: real symbols, which are spatially variable, their region kind and fine-morphology programme, effects and base expression."
+    "The gene panel: real symbols, which are spatially variable, their region kind and fine-morphology programme, effects, stress loading and base expression."
     import pandas as pd
     rng = np.random.default_rng([seed, 101])
     n_svg = int(round(0.6*n_genes)) if n_svg is None else n_svg
+    if not (np.isfinite(stress_sd) and stress_sd >= 0): raise ValueError(f"stress_sd must be a finite number >= 0, got {stress_sd!r}")
     kinds = [k for k in REGIONS if k != 'background']
     markers = {k: list(dict.fromkeys(MARKERS[k].split())) for k in kinds}
     pool = [g for g in dict.fromkeys(_FAMILIES) if not any(g in m for m in markers.values())]
@@ -855,4 +856,4 @@ def demo_cohort(scale=None, # a core.Scale (or its name); None: get_scale()
         if (root/'settings.json').exists() and CohortSettings.load(root/'settings.json') == want:
             log.info(f"demo cohort: reusing {root}")
             return load_cohort(root)
-        return make_cohort(root, want.n_samples, seed, layout, want.grid, want.n_genes)
+        return make_cohort(root, want.n_samples, seed, layout, want.grid, want.n_genes, stress_sd=want.stress_sd)
