@@ -18,11 +18,11 @@ from .data import Cohort, normalize, _need
 log = get_logger('synthetic')
 
 # %% auto #0
-__all__ = ['log', 'REGIONS', 'MARKERS', 'LATENTS', 'LATENT_REGION', 'PROGRAMMES', 'SPOT_DIAMETER_UM', 'SPOT_PITCH_UM', 'CELL_UM',
-           'MC_DRAWS', 'ATTRIBUTES', 'write_slide', 'make_genes', 'latent_fields', 'render_tissue', 'spot_grid',
-           'spot_composition', 'spot_attributes', 'expected_expression', 'stress_field', 'nb_counts', 'mc_targets',
-           'CohortSettings', 'make_cohort', 'load_cohort', 'true_svgs', 'load_truth', 'truth_mc', 'ceiling',
-           'demo_cohort']
+__all__ = ['log', 'REGIONS', 'MARKERS', 'LATENTS', 'LATENT_REGION', 'PROGRAMMES', 'STRESS_SD', 'SPOT_DIAMETER_UM',
+           'SPOT_PITCH_UM', 'CELL_UM', 'MC_DRAWS', 'ATTRIBUTES', 'write_slide', 'make_genes', 'latent_fields',
+           'render_tissue', 'spot_grid', 'spot_composition', 'spot_attributes', 'expected_expression', 'stress_field',
+           'nb_counts', 'mc_targets', 'CohortSettings', 'make_cohort', 'load_cohort', 'true_svgs', 'load_truth',
+           'truth_mc', 'ceiling', 'demo_cohort']
 
 # %% ../nbs/01a_synthetic.ipynb #3d638c26
 def _halve(img):
@@ -189,12 +189,14 @@ _FAMILIES = ( # real human symbols for the rest of the panel (not tied to any re
 )
 
 # %% ../nbs/01a_synthetic.ipynb #e923d8d8
+STRESS_SD = 0.8 # default sd of the spatial genes' loadings on the handling-stress field (log scale)
+
 def make_genes(n_genes:int=2000, # genes in the panel
                n_svg:int|None=None, # truly spatially variable genes; None: 60% of the panel
                seed:int=0, # seed
                *,
                prog_share:float=0.85, # share of the non-curated spatial genes that follow a fine-morphology programme
-               stress_sd:float=0.8, # sd of the spatial genes' loadings on the handling-stress programme (invisible in H&E)
+               stress_sd:float=STRESS_SD, # sd of the spatial genes' loadings on the handling-stress programme (invisible in H&E)
               ):
     "The gene panel: real symbols, which are spatially variable, their region kind and fine-morphology programme, effects, stress loading and base expression."
     import pandas as pd
@@ -596,7 +598,7 @@ class CohortSettings(Config):
     mpp:float=0.5 # microns per pixel of most slides (20x)
     every_40x:int=5 # every n-th sample (from the third) is scanned at 40x; 0: none
     mpp_40x:float=0.2635 # microns per pixel of the 40x slides (a real 40x scanner's, not exactly mpp/2)
-    stress_sd:float=0.8 # sd of the genes' loadings on the handling-stress field (make_genes); 0: no stress
+    stress_sd:float=STRESS_SD # sd of the genes' loadings on the handling-stress field (make_genes); 0: no stress
     version:int=5 # bump when the generator changes
 
 MC_DRAWS = 48 # Monte-Carlo draws of the counts behind the ceiling (two independent halves)
@@ -686,7 +688,7 @@ def make_cohort(root, # output folder (created; must be empty or a previous coho
                 mpp:float=0.5, # microns per pixel of most slides
                 every_40x:int=5, # every n-th sample (from the third) is scanned at 40x; 0 for none
                 mpp_40x:float=0.2635, # microns per pixel of those 40x slides
-                stress_sd:float=0.8, # sd of the genes' loadings on the handling-stress field; 0 leaves it out (the slides are the same)
+                stress_sd:float=STRESS_SD, # sd of the genes' loadings on the handling-stress field; 0 leaves it out (the slides are the same)
                 n_jobs:int|None=None, # worker processes; None: up to 4, 1 for small cohorts
                ) -> Cohort:
     "Generate the synthetic cohort under `root` and read it back through the public readers."
