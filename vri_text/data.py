@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from fastcore.basics import patch
 
 from .core import Config, get_logger, atomic_write, atomic_path, progress, safe_id
 
@@ -23,10 +24,10 @@ class DataError(ValueError):
     "Bad input: the message names the sample and file, says what is wrong and what to do."
 
 # %% auto #0
-__all__ = ['log', 'SLIDE_EXTS', 'POSITION_COLUMNS', 'MANIFEST_COLUMNS', 'NORMALIZATIONS', 'DataError', 'Sample',
+__all__ = ['log', 'SLIDE_EXTS', 'POSITION_COLUMNS', 'MANIFEST_COLUMNS', 'FORMATS', 'NORMALIZATIONS', 'DataError', 'Sample',
            'check_slide_depth', 'slide_info', 'read_positions', 'write_10x_h5', 'write_spaceranger', 'read_visium',
-           'read_hest', 'read_h5ad', 'Splits', 'Cohort', 'common_genes', 'normalize', 'morans_i', 'select_genes',
-           'split_sizes', 'split_cohort']
+           'read_hest', 'read_h5ad', 'Splits', 'manifest_splits', 'detect_format', 'Cohort', 'common_genes',
+           'normalize', 'morans_i', 'select_genes', 'split_sizes', 'split_cohort']
 
 # %% ../nbs/01_data.ipynb #f92b696a
 @dataclass
@@ -334,14 +335,14 @@ def read_h5ad(h5ad, # AnnData file with raw counts (X or layer) and spot centres
     adata = _prepare_h5ad(_read_h5ad_file(h5ad, sid), sid, h5ad, spatial_key, layer)
     return _make_sample(sid, adata, _need(wsi, sid, 'whole-slide image'), mpp, None, None, patient_id, 'h5ad', h5ad, h5ad)
 
-# %% ../nbs/01_data.ipynb #58a53bde
+# %% ../nbs/01_data.ipynb #b6e6130b
 @dataclass
 class Splits(Config):
     "Sample ids per split, how they were grouped, and the seed."
     train:tuple=()
     val:tuple=()
     test:tuple=()
-    by:str='sample' # 'patient' or 'sample'
+    by:str='sample' # 'patient', 'sample', or 'given' (the user's own: a manifest's split column, a splits file)
     seed:int=0
     fractions:tuple=(29, 6, 5)
     def of(self, sample_id:str) -> str:
@@ -350,8 +351,10 @@ class Splits(Config):
             if sample_id in getattr(self, k): return k
         raise KeyError(f"sample {sample_id!r} is in no split")
 
+# %% ../nbs/01_data.ipynb #96556f77
 MANIFEST_COLUMNS = {'sample_id': ('sample_id',), 'path': ('path', 'outs', 'folder'), 'wsi': ('wsi', 'image', 'slide'),
-                    'patient_id': ('patient_id', 'patient'), 'mpp': ('mpp',), 'format': ('format',)} # column -> names accepted (any case)
+                    'patient_id': ('patient_id', 'patient'), 'mpp': ('mpp',), 'format': ('format',),
+                    'split': ('split',)} # column -> names accepted (any case)
 
 def _manifest_table(manifest:Path):
     "The manifest as strings, its columns renamed to `MANIFEST_COLUMNS`' keys; a DataError when one is missing or given twice."
@@ -368,7 +371,7 @@ def _manifest_table(manifest:Path):
     miss = [k for k in ('sample_id', 'path') if k not in t.columns]
     if miss:
         raise DataError(f"manifest {manifest}: no {' and no '.join('/'.join(MANIFEST_COLUMNS[k]) for k in miss)} column (it has {list(t.columns)}); "
-                        "expected sample_id and path (or outs/folder), optionally patient_id, wsi (or image/slide), mpp, format")
+                        "expected sample_id and path (or outs/folder), optionally patient_id, wsi (or image/slide), mpp, format, split")
     return t
 
 def _manifest_row(r:dict, k:int, manifest:Path) -> tuple:
@@ -389,6 +392,56 @@ def _manifest_row(r:dict, k:int, manifest:Path) -> tuple:
                         "to use the slide's metadata")
     return sid, path, mpp
 
+# %% ../nbs/01_data.ipynb #7cc866ba
+def manifest_splits(t, # the manifest table (`_manifest_table`)
+                    manifest:Path, # its file, for messages
+                   ) -> Splits|None:
+    "The split a manifest's `split` column gives (train / val / test on every row), or None when it has none."
+    if 'split' not in t.columns or not t['split'].str.strip().any(): return None
+    lab = t['split'].str.strip().str.lower()
+    bad = [f"row {i + 2} ({s!r})" for i, s in enumerate(lab) if s not in ('train', 'val', 'test')]
+    if bad: raise DataError(f"manifest {manifest.name}: split must be train, val or test on every row (or the column left out); "
+                            f"{len(bad)} rows are not: {', '.join(bad[:5])}")
+    ids = [str(s).strip() for s in t['sample_id']]
+    parts = {k: tuple(i for i, s in zip(ids, lab) if s == k) for k in ('train', 'val', 'test')}
+    empty = [k for k, v in parts.items() if not v]
+    if empty: raise DataError(f"manifest {manifest.name}: the split column puts no sample in {' and '.join(empty)}; training needs "
+                              "train and val samples and scoring a test sample (or leave the column out: folds are made instead)")
+    return Splits(**parts, by='given', fractions=tuple(len(v) for v in parts.values()))
+
+# %% ../nbs/01_data.ipynb #7762b5b5
+FORMATS = ('visium', 'hest', 'h5ad', 'visium_hd', 'spatialdata') # what a manifest's format column (or detection) may say
+
+def detect_format(path, # a sample's source: Space Ranger folder, HEST root, .h5ad file, .zarr store
+                 ) -> str:
+    "A sample source's format, from its layout: 'h5ad', 'spatialdata' (a Zarr store), 'hest' (st/), 'visium_hd' (binned_outputs/) or 'visium'."
+    p = Path(path)
+    if p.suffix.lower() == '.h5ad': return 'h5ad'
+    if p.suffix.lower() == '.zarr' or (p/'zarr.json').is_file() or (p/'.zgroup').is_file(): return 'spatialdata'
+    if (p/'st').is_dir(): return 'hest'
+    if (p/'binned_outputs').is_dir() or (p/'outs'/'binned_outputs').is_dir(): return 'visium_hd'
+    return 'visium'
+
+def _is_sample_folder(d:Path) -> bool:
+    "A Space Ranger (v1/v2 or Visium HD) sample folder, or its outs/."
+    return any((d/sub/name).exists() for sub in ('outs', '.') for name in ('filtered_feature_bc_matrix.h5', 'binned_outputs'))
+
+def _read_source(fmt:str, path:Path, readers:dict|None, where:str, *, wsi=None, sample_id=None, patient_id=None, mpp=None):
+    "One sample of format `fmt` at `path`, by the built-in readers or `readers[fmt]`."
+    if readers and fmt in readers: return readers[fmt](path, wsi=wsi, sample_id=sample_id, patient_id=patient_id, mpp=mpp)
+    if fmt == 'visium': return read_visium(path, wsi=wsi, sample_id=sample_id, patient_id=patient_id, mpp=mpp)
+    if fmt == 'hest':
+        s = read_hest(path, sample_id, mpp=mpp)
+        if patient_id: s.patient_id = patient_id
+        return s
+    if fmt == 'h5ad':
+        if wsi is None: raise DataError(f"{where}: format h5ad needs a wsi column (the slide the spot coordinates refer to)")
+        return read_h5ad(path, wsi, mpp=mpp, sample_id=sample_id, patient_id=patient_id)
+    if fmt in FORMATS: raise DataError(f"{where}: format {fmt} is read by its own module; open the cohort with "
+                                       "vri_text.dataset.open_cohort (as `vri_text run` does), which knows every format")
+    raise DataError(f"{where}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+# %% ../nbs/01_data.ipynb #c3aafcbc
 class Cohort:
     "Samples plus a table (sample_id, patient_id, source, n_spots, mpp, split)."
     def __init__(self, samples:Sequence[Sample], # the samples, in a fixed order
@@ -438,56 +491,57 @@ class Cohort:
     def __repr__(self):
         return f"Cohort({len(self)} samples, {sum(s.n_spots for s in self)} spots{', split' if self.splits else ''}{', ' + str(self.root) if self.root else ''})"
 
-    @classmethod
-    def from_folder(cls, root, # a HEST-1k root (st/, wsis/, metadata/) or a folder of Space Ranger sample folders
-                    patients:dict|str|Path|None=None, # Space Ranger only: sample_id -> patient_id, or a CSV with those columns
-                    layout:str|None=None, # 'hest' or 'visium'; None: detect
-                   ) -> 'Cohort':
-        "Read every sample under `root`."
-        root = Path(root)
-        if not root.is_dir(): raise FileNotFoundError(f"cohort folder {root} does not exist")
-        if layout is None: layout = 'hest' if (root/'st').is_dir() and (root/'metadata').is_dir() else 'visium'
-        if layout == 'hest':
-            ids = sorted(p.stem for p in (root/'st').glob('*.h5ad'))
-            if not ids: raise FileNotFoundError(f"HEST folder {root}: no st/*.h5ad files")
-            return cls([read_hest(root, i) for i in progress(ids, desc='reading HEST samples')], root=root)
-        if layout != 'visium': raise ValueError(f"layout must be 'hest' or 'visium', got {layout!r}")
-        dirs = sorted(d for d in root.iterdir() if d.is_dir() and ((d/'outs'/'filtered_feature_bc_matrix.h5').exists()
-                                                                   or (d/'filtered_feature_bc_matrix.h5').exists()))
-        if not dirs: raise FileNotFoundError(f"cohort folder {root}: no Space Ranger sample folders (<sample>/outs/filtered_feature_bc_matrix.h5)")
-        if isinstance(patients, (str, Path)):
-            import pandas as pd
-            t = pd.read_csv(patients, dtype=str)
-            patients = dict(zip(t['sample_id'], t['patient_id']))
-        patients = patients or {}
-        if not patients: log.info(f"cohort {root}: no patient ids given; splits will group by sample")
-        return cls([read_visium(d, sample_id=d.name, patient_id=patients.get(d.name)) for d in progress(dirs, desc='reading Space Ranger samples')],
-                   root=root)
+# %% ../nbs/01_data.ipynb #cbe3d702
+@patch(cls_method=True)
+def from_folder(cls:Cohort, root, # a HEST-1k root (st/, wsis/, metadata/), a folder of Space Ranger sample folders, or one sample's folder
+                patients:dict|str|Path|None=None, # Space Ranger only: sample_id -> patient_id, or a CSV with those columns
+                layout:str|None=None, # 'hest' or 'visium'; None: detect
+                *,
+                readers:dict|None=None, # format -> reader for formats with their own module ('visium_hd'); see `open_cohort`
+               ) -> Cohort:
+    "Read every sample under `root`."
+    root = Path(root)
+    if not root.is_dir(): raise FileNotFoundError(f"cohort folder {root} does not exist")
+    if layout is None: layout = 'hest' if (root/'st').is_dir() and (root/'metadata').is_dir() else 'visium'
+    if layout == 'hest':
+        ids = sorted(p.stem for p in (root/'st').glob('*.h5ad'))
+        if not ids: raise FileNotFoundError(f"HEST folder {root}: no st/*.h5ad files")
+        return cls([read_hest(root, i) for i in progress(ids, desc='reading HEST samples')], root=root)
+    if layout != 'visium': raise ValueError(f"layout must be 'hest' or 'visium', got {layout!r}")
+    one = _is_sample_folder(root)   # the folder of one sample (or its outs/): a cohort of one
+    dirs = [root] if one else sorted(d for d in root.iterdir() if d.is_dir() and _is_sample_folder(d))
+    if not dirs: raise FileNotFoundError(f"cohort folder {root}: no Space Ranger sample folders (<sample>/outs/filtered_feature_bc_matrix.h5, "
+                                         "or <sample>/outs/binned_outputs for Visium HD)")
+    if isinstance(patients, (str, Path)):
+        import pandas as pd
+        t = pd.read_csv(patients, dtype=str)
+        patients = dict(zip(t['sample_id'], t['patient_id']))
+    patients = patients or {}
+    if not patients: log.info(f"cohort {root}: no patient ids given; splits will group by sample")
+    name = lambda d: d.parent.name if d.name == 'outs' else d.name
+    return cls([_read_source(detect_format(d), d, readers, f"cohort {root}, sample {name(d)}", sample_id=name(d), patient_id=patients.get(name(d)))
+                for d in progress(dirs, desc='reading Space Ranger samples')], root=root)
 
-    @classmethod
-    def from_csv(cls, manifest, # CSV: sample_id, path (or outs/folder)[, patient_id, wsi (or image/slide), mpp, format]
-                ) -> 'Cohort':
-        "Read the samples a manifest lists."
-        manifest = _need(manifest, 'manifest', 'cohort manifest')
-        t = _manifest_table(manifest)
-        rel = lambda p: (manifest.parent/p) if p and not Path(p).is_absolute() else (Path(p) if p else None)
-        records = t.to_dict('records')
-        checked = [_manifest_row(r, k, manifest) for k, r in enumerate(records)]  # every row checked before any is read
-        samples = []
-        for r, (sid, path, mpp) in progress(list(zip(records, checked)), desc='reading samples'):
-            path = rel(path)
-            wsi, pid = rel(r.get('wsi', '')), r.get('patient_id') or None
-            fmt = r.get('format') or ('h5ad' if path.suffix == '.h5ad' else 'hest' if (path/'st').is_dir() else 'visium')
-            if fmt == 'visium': s = read_visium(path, wsi=wsi, sample_id=sid, patient_id=pid, mpp=mpp)
-            elif fmt == 'hest':
-                s = read_hest(path, sid, mpp=mpp)
-                if pid: s.patient_id = pid
-            elif fmt == 'h5ad':
-                if wsi is None: raise DataError(f"manifest {manifest.name}, sample {sid}: format h5ad needs a wsi column")
-                s = read_h5ad(path, wsi, mpp=mpp, sample_id=sid, patient_id=pid)
-            else: raise DataError(f"manifest {manifest.name}, sample {sid}: unknown format {fmt!r}; use visium, hest or h5ad")
-            samples.append(s)
-        return cls(samples, root=manifest.parent)
+# %% ../nbs/01_data.ipynb #6ac212c4
+@patch(cls_method=True)
+def from_csv(cls:Cohort, manifest, # CSV: sample_id, path (or outs/folder)[, patient_id, wsi (or image/slide), mpp, format, split]
+             *,
+             readers:dict|None=None, # format -> reader for formats with their own module ('visium_hd', 'spatialdata'); see `open_cohort`
+            ) -> Cohort:
+    "Read the samples a manifest lists (and its split, when it has a split column)."
+    manifest = _need(manifest, 'manifest', 'cohort manifest')
+    t = _manifest_table(manifest)
+    rel = lambda p: (manifest.parent/p) if p and not Path(p).is_absolute() else (Path(p) if p else None)
+    records = t.to_dict('records')
+    checked = [_manifest_row(r, k, manifest) for k, r in enumerate(records)]  # every row checked before any is read
+    splits = manifest_splits(t, manifest)
+    samples = []
+    for r, (sid, path, mpp) in progress(list(zip(records, checked)), desc='reading samples'):
+        path = rel(path)
+        fmt = (r.get('format') or '').strip().lower() or detect_format(path)
+        samples.append(_read_source(fmt, path, readers, f"manifest {manifest.name}, sample {sid}", wsi=rel(r.get('wsi', '')),
+                                    sample_id=sid, patient_id=r.get('patient_id') or None, mpp=mpp))
+    return cls(samples, root=manifest.parent, splits=splits)
 
 # %% ../nbs/01_data.ipynb #eea97d3d
 def common_genes(samples, # a Cohort or a list of Samples

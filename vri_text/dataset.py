@@ -18,7 +18,7 @@ log = get_logger('dataset')
 
 # %% auto #0
 __all__ = ['log', 'PATCH_KEYS', 'Dataset', 'sample_targets', 'build_dataset', 'RunConfig', 'RunSpec', 'counts_fingerprint',
-           'prepare_run', 'run_spec_of', 'prepare_demo']
+           'prepare_run', 'run_spec_of', 'prepare_demo', 'open_cohort', 'record_cohort', 'run_cohort']
 
 # %% ../nbs/03a_dataset.ipynb #fac77de2
 @dataclass
@@ -259,5 +259,64 @@ def prepare_demo(scale=None, # a Scale or its name; None: get_scale()
     scale = get_scale(scale) if scale is None or isinstance(scale, str) else scale
     run = Path(run) if run is not None else run_dir(f'demo-{scale.name}')
     cohort = demo_cohort(scale, root=run/'cohort')
+    record_cohort(run, cohort.root/'manifest.csv' if (cohort.root/'manifest.csv').exists() else cohort.root, cohort)
     ds = prepare_run(cohort, run, RunConfig(n_genes=scale.n_svg, encoder=encoder, **kw))
     return ds, cohort, run
+
+# %% ../nbs/03a_dataset.ipynb #14aeafea
+def _format_readers() -> dict:
+    "Readers of the sample formats that live in modules of their own, by format name (see `vri_text.data.FORMATS`)."
+    return {}
+
+def open_cohort(source, # a manifest CSV, a HEST-1k root, a folder of sample folders, one sample's folder, or a .zarr
+                *,
+                patients=None, # Space Ranger folders: sample_id -> patient_id, or a CSV with those columns
+               ):
+    "A `Cohort` from any source a user has, its format detected from the layout."
+    from vri_text.data import Cohort, DataError, detect_format
+    src = Path(source).expanduser()
+    if not src.exists(): raise FileNotFoundError(f"cohort {src}: no such file or folder")
+    readers = _format_readers()
+    if src.suffix.lower() == '.csv': return Cohort.from_csv(src, readers=readers)
+    if detect_format(src) == 'spatialdata':
+        if 'spatialdata' not in readers: raise DataError(f"cohort {src}: reading SpatialData needs vri_text.sdata, which this version lacks")
+        return Cohort([readers['spatialdata'](src)], root=src.parent)
+    if src.is_file(): raise DataError(f"cohort {src}: one file is not a cohort; give a manifest CSV (sample_id, path, ...), "
+                                      "a folder of Space Ranger outputs, a HEST-1k root or a SpatialData .zarr")
+    return Cohort.from_folder(src, patients=patients, readers=readers)
+
+# %% ../nbs/03a_dataset.ipynb #1ad7629c
+def _source_ref(run:Path, src:Path) -> str:
+    "`src` relative to the run folder when it lies inside it (the run can move), else absolute."
+    src, run = src.expanduser().resolve(), run.resolve()
+    return src.relative_to(run).as_posix() if run in src.parents else str(src)
+
+def record_cohort(run, # the run folder
+                  source, # what open_cohort read the cohort from
+                  cohort, # the Cohort read from it
+                  *,
+                  overwrite:bool=False, # replace a different recorded source (the run's results become stale)
+                 ) -> Path:
+    "Write `cohort.json` (source and sample ids); refuse a run folder that recorded another source."
+    from vri_text.data import DataError
+    run, p = Path(run), Path(run)/'cohort.json'
+    rec = dict(source=_source_ref(run, Path(source)), sample_ids=list(cohort.ids), n_samples=len(cohort))
+    if p.exists() and not overwrite:
+        old = json.loads(p.read_text())
+        if old.get('source') != rec['source']:
+            raise DataError(f"run {run} was made from cohort {old.get('source')}; this asks for {rec['source']}. Use a new run folder "
+                            "(--run), or pass --overwrite to start this one again from the new cohort")
+    with atomic_write(p, 'w') as f: json.dump(rec, f, indent=1)
+    return p
+
+def run_cohort(run, # a run folder
+              ):
+    "The cohort a run recorded (`cohort.json`; a demo run's `cohort/` folder), or None when it records none."
+    run = Path(run)
+    p = run/'cohort.json'
+    if p.exists():
+        src = Path(json.loads(p.read_text())['source'])
+        return open_cohort(src if src.is_absolute() else run/src)
+    if (run/'cohort'/'manifest.csv').exists(): return open_cohort(run/'cohort'/'manifest.csv')
+    if (run/'cohort').is_dir(): return open_cohort(run/'cohort')
+    return None
