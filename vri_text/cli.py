@@ -73,7 +73,7 @@ def format_summary(s:dict) -> str:
                                       f"baseline reaches {s['ratio_to_ceiling']:.0%} of it")
     return '\n'.join(lines)
 
-# %% ../nbs/09_cli.ipynb #c41879aa
+# %% ../nbs/09_cli.ipynb #25cb0ce3
 def _info() -> dict:
     import platform, importlib
     from vri_text import __version__
@@ -85,66 +85,219 @@ def _info() -> dict:
     return dict(vri_text=__version__, python=platform.python_version(), device=str(get_device()), home=str(vri_home()),
                 scale=get_scale().name, **v)
 
+# %% ../nbs/09_cli.ipynb #9dfd5627
+_ENC_HELP = 'uni2-h, uni, timm:<name>, handcrafted (CPU), colour or tiny'
+
+def _run_args(r):
+    r.add_argument('--cohort', default=None, help="a manifest CSV (sample_id, path[, patient_id, wsi, mpp, format, split]), a folder of "
+                   "Space Ranger outputs, one sample's outs/, a HEST-1k root or a SpatialData .zarr (needed the first time only)")
+    r.add_argument('--run', required=True, help='run folder (created; a rerun resumes it)')
+    r.add_argument('--stages', default=None, help="comma-separated stages to run: data, baseline, cv, captions, align, predict, report (default: all)")
+    r.add_argument('--redo', action='store_true', help='run the --stages named again even if they are done')
+    r.add_argument('--encoder', default=None, help=f'image encoder: {_ENC_HELP} (default: uni2-h)')
+    r.add_argument('--weights', default=None, help='encoder weights file or folder (default: $VRI_TEXT_UNI2H_WEIGHTS, then the hub)')
+    r.add_argument('--genes', type=int, default=None, help='spatially variable genes to predict (default: 1000)')
+    r.add_argument('--epochs', type=int, default=None, help='maximum training epochs (default: 60)')
+    r.add_argument('--seeds', default=None, help="comma-separated seeds, one head each (default: the poster's eight)")
+    r.add_argument('--folds', type=int, default=None, help='cross-validation folds by patient (default: 5, fewer for fewer patients)')
+    r.add_argument('--splits', default=None, help='a splits JSON (train/val/test sample ids) instead of a seeded split')
+    r.add_argument('--captioner', default=None, help='morphology (offline, default), medvlm-r1, or hf:<model id or folder>')
+    r.add_argument('--captioner-weights', default=None, help='medvlm-r1 weights folder (default: $VRI_TEXT_MEDVLM_PATH, then the hub)')
+    r.add_argument('--tissue', default=None, help="the tissue, for the captioner's prompt and vocabulary (default: colon)")
+    r.add_argument('--text-encoder', default=None, help='SentenceTransformer id or folder (default: the bundled all-MiniLM-L6-v2)')
+    r.add_argument('--lam', type=float, default=None, help='weight λ of the text term (default: 0.2)')
+    r.add_argument('--query', action='append', default=None, help='a text query to map on predicted slides (repeat for more)')
+    r.add_argument('--predict', default=None, help="samples the predict stage maps: test (default), all, or comma-separated ids")
+    r.add_argument('--overwrite', action='store_true', help='start the run again with these choices (caches of patches and features are kept)')
+    r.add_argument('--wait', action='store_true', help='wait for another process writing this run instead of stopping')
+
+_RUN_CHOICES = {'encoder': 'encoder', 'weights': 'weights', 'genes': 'n_genes', 'epochs': 'epochs', 'folds': 'folds', 'splits': 'splits_file',
+                'captioner': 'captioner', 'captioner_weights': 'captioner_weights', 'tissue': 'tissue', 'text_encoder': 'text_encoder',
+                'lam': 'lam', 'predict': 'predict'} # option -> PipelineConfig field
+
+# %% ../nbs/09_cli.ipynb #f6e27ad4
+def _predict_args(p):
+    p.add_argument('checkpoint', help='a run folder (its first aligned checkpoint, else the baseline one) or a checkpoint file')
+    p.add_argument('slides', nargs='+', help='H&E slides with no counts (any format openslide reads)')
+    p.add_argument('--out', default=None, help='output folder (default: <run>/predictions, or ./vri_text_predictions for a checkpoint file)')
+    p.add_argument('--mpp', type=float, default=None, help="microns per pixel, for slides whose metadata lacks it")
+    p.add_argument('--query', action='append', default=None, help='a text query to map (aligned checkpoints; repeat for more)')
+    p.add_argument('--weights', default=None, help="encoder weights (default: the checkpoint's run contract)")
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='vri_text', description='Virtual RNA inference from H&E with text supervision.')
     ap.add_argument('--debug', action='store_true', help='show the full traceback of an error')
     sub = ap.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='the end-to-end pipeline on the embedded synthetic cohort')
     d.add_argument('--scale', default=None, help="tiny or default (default: $VRI_TEXT_SCALE, else default)")
-    d.add_argument('--encoder', default='handcrafted', help='handcrafted, colour, tiny, uni2-h, uni or timm:<name>')
+    d.add_argument('--encoder', default='handcrafted', help=_ENC_HELP)
     d.add_argument('--run', default=None, help='run folder (default: $VRI_TEXT_HOME/demo-<scale>)')
-    r = sub.add_parser('run', help='the pipeline on your own cohort')
-    r.add_argument('--cohort', required=True, help='Space Ranger folder of samples, HEST-1k root, or a CSV manifest')
-    r.add_argument('--run', required=True, help='run folder (created; reused when rerun)')
-    r.add_argument('--encoder', default='uni2-h', help='handcrafted, colour, tiny, uni2-h, uni or timm:<name> (default: uni2-h)')
-    r.add_argument('--weights', default=None, help='encoder weights file or folder (default: $VRI_TEXT_UNI2H_WEIGHTS or the hub)')
-    r.add_argument('--genes', type=int, default=1000, help='spatially variable genes to predict (default: 1000)')
-    r.add_argument('--epochs', type=int, default=60, help='maximum training epochs (default: 60)')
-    r.add_argument('--seeds', default='40,41,42,43,44,45,51,54', help='comma-separated seeds, one head each (default: the poster\'s eight)')
+    _run_args(sub.add_parser('run', help='every stage of the method on your own cohort, to a report (resumable)'))
+    _predict_args(sub.add_parser('predict', help='virtual RNA (and text-query maps) of H&E-only slides from a trained run'))
+    sub.add_parser('report', help="rewrite a run's report.html").add_argument('run', help='the run folder')
     a = sub.add_parser('ablations', help='depth/width/dropout/batch-norm grid on the synthetic cohort')
     a.add_argument('--scale', default=None, help='tiny or default'); a.add_argument('--encoder', default='handcrafted', help='encoder of the features')
     a.add_argument('--run', default=None, help='run folder (default: $VRI_TEXT_HOME/demo-<scale>)')
     sub.add_parser('info', help='versions, device, folders')
-    for name, mod, what in (('serve', 'app', 'the browser viewer of a run folder'), ('verify', 'faults', 'check a run folder for stale, partial or altered files')):
+    for name, what in (('serve', 'the browser viewer of a run folder'), ('verify', 'check a run folder for stale, partial or altered files')):
         sp = sub.add_parser(name, help=what, add_help=False); sp.add_argument('rest', nargs=argparse.REMAINDER)
     return ap
 
 _OWN_PARSERS = {'serve': ('vri_text.app', 'serve_main'), 'verify': ('vri_text.faults', 'verify_main')}
 
+# %% ../nbs/09_cli.ipynb #350361b2
 class UsageError(ValueError):
     "A command-line argument that cannot work (reported in one line, before any work starts)."
 
+def _check_weights_file(path:str, what:str='--weights'):
+    "Refuse a weights path that is missing or is not a state-dict file (safetensors or PyTorch), by its header only."
+    import json as _json, struct, zipfile
+    from vri_text.features import find_weights_file
+    try: f = find_weights_file(path)
+    except (FileNotFoundError, ValueError) as e: raise UsageError(f"{what} {path}: {e}") from None
+    head = f.open('rb').read(8)
+    if f.suffix == '.safetensors':
+        try:
+            n = struct.unpack('<Q', head)[0]
+            if not 2 <= n <= 100 << 20: raise ValueError(f'header length {n}')
+            with f.open('rb') as fh: fh.seek(8); _json.loads(fh.read(n))
+        except (struct.error, ValueError, UnicodeDecodeError) as e:
+            raise UsageError(f"{what} {f}: not a readable safetensors file ({e}); download it again") from None
+    elif not (zipfile.is_zipfile(f) or head[:2] == b'\x80\x02'):
+        raise UsageError(f"{what} {f}: not a PyTorch state dict (neither a zip archive nor a pickle); download it again or pass a .safetensors file")
+
+# %% ../nbs/09_cli.ipynb #7f6cbbb3
 def _check_encoder(name:str, weights):
-    "Refuse an unknown encoder, a missing weights path, or gated weights with no way to get them."
+    "Refuse an unknown encoder, unusable weights, or weights that cannot be had (gated, or a timm model neither cached nor reachable)."
     import os
+    from vri_text.core import hub_reachable
     from vri_text.features import ENCODERS
     fixed = [e for e in ENCODERS if not e.endswith(':<name>')]
     if not (name in fixed or (name.startswith('timm:') and len(name) > 5)):
-        raise UsageError(f"unknown encoder {name!r}; use {', '.join(fixed)} or timm:<name>")
-    if weights and weights != 'random' and not Path(weights).expanduser().exists(): raise UsageError(f"--weights {weights}: no such file or folder")
+        raise UsageError(f"unknown encoder {name!r}; use {', '.join(fixed)} or timm:<name> (on a CPU: --encoder handcrafted)")
+    if weights and weights != 'random': return _check_weights_file(weights)
     env = {'uni2-h': 'VRI_TEXT_UNI2H_WEIGHTS', 'uni': 'VRI_TEXT_UNI_WEIGHTS'}.get(name)
-    if env and not weights and not os.environ.get(env):
+    if env and not os.environ.get(env):
         import huggingface_hub as hh
-        if not hh.get_token(): raise UsageError(f"{name}: no weights. Pass --weights /path/to/pytorch_model.bin, set ${env}, or log in to the "
-                                                f"Hugging Face hub with access to the gated repository (huggingface-cli login)")
+        repo = {'uni2-h': 'MahmoodLab/UNI2-h', 'uni': 'MahmoodLab/UNI'}[name]
+        if not (isinstance(hh.try_to_load_from_cache(repo, 'pytorch_model.bin'), str) or hh.get_token()):
+            raise UsageError(f"{name}: no weights. Pass --weights /path/to/pytorch_model.bin, set ${env}, or log in to the Hugging Face hub "
+                             f"with access to the gated {repo} (hf auth login). On a CPU without them: --encoder handcrafted")
+    if env and os.environ.get(env): _check_weights_file(os.environ[env], f'${env}')
+    if name.startswith('timm:'):
+        import timm
+        arch = name[5:]
+        if not timm.is_model(arch): raise UsageError(f"--encoder {name}: timm has no model {arch!r} (see timm.list_models('*{arch[:6]}*'))")
+        cfg = timm.models.get_pretrained_cfg(arch)
+        hub = getattr(cfg, 'hf_hub_id', None) if cfg is not None else None
+        if cfg is None or not (hub or getattr(cfg, 'url', None)): raise UsageError(f"--encoder {name}: timm has no pretrained weights for it; pass --weights FILE")
+        if hub and not _hub_cached(hub) and not hub_reachable():
+            raise UsageError(f"--encoder {name}: its weights (hf-hub:{hub}) are not in the local cache and the hub cannot be reached; "
+                             "download them elsewhere and pass --weights FILE")
 
+def _hub_cached(repo:str) -> bool:
+    "Whether a hub repository has a snapshot in the local cache."
+    import huggingface_hub as hh
+    try: hh.snapshot_download(repo, local_files_only=True); return True
+    except Exception: return False
+
+# %% ../nbs/09_cli.ipynb #c2f5745a
+def _check_models(cfg):
+    "The captioner and the text encoder can be had: known names, folders that exist, hub models cached or reachable."
+    import os
+    from vri_text.core import hub_reachable
+    cap = cfg.captioner
+    known = ('morphology', 'context-morphology', 'medvlm-r1', 'qwen2-vl-tiny')
+    if not (cap in known or (cap.startswith('hf:') and len(cap) > 3)):
+        raise UsageError(f"unknown captioner {cap!r}; use morphology (offline), medvlm-r1, or hf:<model id or folder>")
+    if cap == 'medvlm-r1' and cfg.captioner_weights not in (None, 'random') and not Path(cfg.captioner_weights).is_dir():
+        raise UsageError(f"--captioner-weights {cfg.captioner_weights}: no such folder (a MedVLM-R1 folder saved with save_pretrained)")
+    if cap == 'medvlm-r1' and cfg.captioner_weights is None and not os.environ.get('VRI_TEXT_MEDVLM_PATH') \
+            and not _hub_cached('JZPeterPan/MedVLM-R1') and not hub_reachable():
+        raise UsageError("medvlm-r1: not in the hub cache, $VRI_TEXT_MEDVLM_PATH unset and the hub unreachable; pass --captioner-weights DIR, "
+                         "or --captioner morphology")
+    for what, name in (('--captioner', cap[3:] if cap.startswith('hf:') else None), ('--text-encoder', cfg.text_encoder)):
+        if name is None or Path(name).expanduser().is_dir(): continue
+        if name.startswith(('.', '/', '~')) or name.count('/') > 1: raise UsageError(f"{what} {name}: no such folder")
+        if not _hub_cached(name) and not hub_reachable():
+            raise UsageError(f"{what} {name}: not a folder, not in the hub cache, and the hub cannot be reached; pass a downloaded model folder")
+
+# %% ../nbs/09_cli.ipynb #f847d9c4
 def _seeds(text:str) -> list:
     try: seeds = [int(x) for x in text.split(',') if x.strip()]
     except ValueError: raise UsageError(f"--seeds {text!r}: give comma-separated integers, e.g. 40,41,42") from None
     if not seeds or len(set(seeds)) != len(seeds): raise UsageError(f"--seeds {text!r}: give at least one seed, each once")
     return seeds
 
+def _run_choices(args) -> dict:
+    "The PipelineConfig fields a `run` command line asks for (options left out are not asked for)."
+    ch = {f: getattr(args, o) for o, f in _RUN_CHOICES.items() if getattr(args, o) is not None}
+    if args.seeds is not None: ch['seeds'] = tuple(_seeds(args.seeds))
+    if args.query is not None: ch['queries'] = tuple(q for q in args.query)
+    for k in ('n_genes', 'epochs', 'folds'):
+        if k in ch and ch[k] < (2 if k == 'folds' else 1): raise UsageError(f"--{ {'n_genes': 'genes'}.get(k, k)} must be at least {2 if k == 'folds' else 1}")
+    if ch.get('lam', 0) < 0: raise UsageError('--lam must be >= 0')
+    if any(not q.strip() for q in ch.get('queries', ())): raise UsageError('--query must not be empty')
+    if ch.get('splits_file') and not Path(ch['splits_file']).is_file(): raise UsageError(f"--splits {ch['splits_file']}: no such file")
+    return ch
+
+# %% ../nbs/09_cli.ipynb #176bce65
+def _validate_run(args):
+    "Check a `run` command line; returns (the run's resolved PipelineConfig, stages or None)."
+    from vri_text.pipeline import RunConflict, plan_stages, resolve_config
+    if args.cohort is not None and not Path(args.cohort).exists(): raise UsageError(f"--cohort {args.cohort}: no such file or folder")
+    if args.cohort is None and not (Path(args.run)/'cohort.json').exists():
+        raise UsageError(f"--cohort is needed: run {args.run} records no cohort yet (give the manifest CSV or the folder of your samples)")
+    stages = [s for s in args.stages.split(',') if s.strip()] if args.stages else None
+    try: plan_stages(stages)
+    except ValueError as e: raise UsageError(f"--stages: {e}") from None
+    try: cfg = resolve_config(args.run, _run_choices(args), overwrite=args.overwrite)
+    except RunConflict as e: raise UsageError(str(e)) from None
+    _check_encoder(cfg.encoder, cfg.weights)
+    _check_models(cfg)
+    return cfg, stages
+
 def _validate(args):
     "Check every argument of a command before it does any work."
     if getattr(args, 'scale', None) is not None:
         try: get_scale(args.scale)
         except ValueError as e: raise UsageError(str(e)) from None
-    if args.cmd in ('demo', 'run', 'ablations'): _check_encoder(args.encoder, getattr(args, 'weights', None))
-    if args.cmd == 'run':
-        if not Path(args.cohort).exists(): raise UsageError(f"--cohort {args.cohort}: no such file or folder")
-        if args.genes < 1 or args.epochs < 1: raise UsageError("--genes and --epochs must be positive")
-        args.seed_list = _seeds(args.seeds)
+    if args.cmd in ('demo', 'ablations'): _check_encoder(args.encoder, None)
+    if args.cmd == 'run': args.resolved = _validate_run(args)
+    if args.cmd == 'predict':
+        if not Path(args.checkpoint).exists() and not Path(args.checkpoint + '.json').exists(): raise UsageError(f"{args.checkpoint}: no such run folder or checkpoint")
+        bad = [s for s in args.slides if not Path(s).is_file()]
+        if bad: raise UsageError(f"no such slide file: {', '.join(bad)}")
+        if args.weights: _check_weights_file(args.weights)
+        if args.mpp is not None and not 0.05 <= args.mpp <= 20: raise UsageError(f"--mpp {args.mpp}: microns per pixel must lie between 0.05 and 20")
+    if args.cmd == 'report' and not Path(args.run).is_dir(): raise UsageError(f"{args.run}: no such run folder")
 
+# %% ../nbs/09_cli.ipynb #03ac2770
+def _cpu_note(cfg):
+    "On a machine without CUDA, say what a foundation-model encoder costs there and what to pass instead."
+    import torch
+    if torch.cuda.is_available() or cfg.encoder in ('handcrafted', 'colour', 'tiny'): return
+    print(f"note: no GPU here: {cfg.encoder} encodes about one patch per second on a CPU (a Visium section has ~3,000 spots). "
+          "--encoder handcrafted runs ~40 patches/s on 2 cores; run this on a GPU for the poster's features.")
+
+def _cmd_run(args) -> int:
+    from vri_text.pipeline import findings, run_pipeline
+    cfg, stages = args.resolved
+    _cpu_note(cfg)
+    recs = run_pipeline(args.cohort, args.run, stages=stages, redo=args.redo, overwrite=args.overwrite, wait=args.wait, **_run_choices(args))
+    for s, r in recs.items(): print(f"{s:>9}: {r['finished']} ({r['seconds']:.0f} s)")
+    print(*findings(args.run), sep='\n')
+    print(f"report: {Path(args.run)/'report.html'}  (open it in a browser; the viewer: vri_text serve {args.run})")
+    return 0
+
+def _cmd_predict(args) -> int:
+    from vri_text.pipeline import predict_slides
+    out = Path(args.out) if args.out else (Path(args.checkpoint)/'predictions' if Path(args.checkpoint).is_dir() else Path('vri_text_predictions'))
+    for r in predict_slides(args.checkpoint, args.slides, out, mpp=args.mpp, queries=tuple(args.query or ()), weights=args.weights):
+        print(f"{r['sample_id']}: {r['spots']} spots -> {r['h5ad']} and {Path(r['png']).name}" + (f"; maps of {len(r['queries'])} queries" if r['queries'] else ''))
+    return 0
+
+# %% ../nbs/09_cli.ipynb #96602b4c
 def _dispatch(args) -> int:
     if args.cmd == 'info':
         for k, v in _info().items(): print(f'{k:>22}: {v}')
@@ -153,15 +306,11 @@ def _dispatch(args) -> int:
         s = run_demo(args.scale, encoder=args.encoder, run=args.run)
         print(format_summary(s)); print(f"results: {s['run']}/baseline/{args.encoder}/ (seed_table.csv, curves.png, spatial.png, summary.json)")
         return 0
-    if args.cmd == 'run':
-        from vri_text.data import Cohort
-        from vri_text.dataset import RunConfig, prepare_run
-        from vri_text.train import TrainConfig, run_baseline
-        src = Path(args.cohort)
-        cohort = Cohort.from_csv(src) if src.suffix == '.csv' else Cohort.from_folder(src)
-        ds = prepare_run(cohort, args.run, RunConfig(n_genes=args.genes, encoder=args.encoder, weights=args.weights))
-        _, s = run_baseline(ds, Path(args.run)/'baseline'/args.encoder, args.seed_list, TrainConfig(epochs=args.epochs))
-        print(format_summary(s)); return 0
+    if args.cmd == 'run': return _cmd_run(args)
+    if args.cmd == 'predict': return _cmd_predict(args)
+    if args.cmd == 'report':
+        from vri_text.pipeline import write_report
+        print(f"report: {write_report(args.run)}"); return 0
     if args.cmd == 'ablations':
         from vri_text.ablations import ablation_grid, ablation_study
         from vri_text.dataset import prepare_demo
@@ -174,10 +323,12 @@ def _dispatch(args) -> int:
         return 0
     raise UsageError(f"unknown command {args.cmd!r}")
 
+# %% ../nbs/09_cli.ipynb #c9f8285a
 def main(argv:list|None=None # arguments (None: sys.argv[1:])
         ) -> int:
     "Entry point of the `vri_text` console script; returns the exit status (results are in the run folder)."
     import importlib
+    from vri_text.core import RunBusy
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((i for i, a in enumerate(argv) if not a.startswith('-')), None)
     if first is not None and argv[first] in _OWN_PARSERS:   # these parse their own arguments (and --help)
@@ -187,8 +338,8 @@ def main(argv:list|None=None # arguments (None: sys.argv[1:])
     try:
         _validate(args)
         return _dispatch(args)
-    except (UsageError, ValueError, FileNotFoundError, RuntimeError, OSError) as e:
+    except (UsageError, RunBusy, ValueError, FileNotFoundError, RuntimeError, OSError) as e:
         if args.debug: raise
         print(f"vri_text {args.cmd}: error: {e}", file=sys.stderr)
         print("(run again with --debug for the full traceback)", file=sys.stderr)
-        return 2 if isinstance(e, UsageError) else 1
+        return 2 if isinstance(e, (UsageError, RunBusy)) else 1

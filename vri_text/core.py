@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 # %% auto #0
-__all__ = ['SCALES', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'safe_name', 'folder_lock', 'StoreError',
-           'store_lock', 'temp_files', 'clean_temps', 'seed_everything', 'get_device', 'vri_home', 'run_dir', 'safe_id',
-           'inside', 'Scale', 'get_scale', 'progress', 'get_logger']
+__all__ = ['SCALES', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'safe_name', 'folder_lock', 'RunBusy', 'run_lock',
+           'StoreError', 'store_lock', 'temp_files', 'clean_temps', 'seed_everything', 'get_device', 'vri_home',
+           'run_dir', 'hub_reachable', 'safe_id', 'inside', 'Scale', 'get_scale', 'progress', 'get_logger']
 
 # %% ../nbs/00_core.ipynb #d86fc334
 def _to_jsonable(o):
@@ -134,6 +134,47 @@ def folder_lock(folder, # the folder to lock (created if needed)
         try: yield folder
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
+# %% ../nbs/00_core.ipynb #6e92d376
+class RunBusy(RuntimeError):
+    "Another process is writing this run folder."
+
+_HELD = {}   # realpath of a run folder -> (open lock file, depth) held by this process
+
+def _holder(lock:Path) -> str:
+    try: return lock.read_text().strip() or 'unknown'
+    except OSError: return 'unknown'
+
+@contextlib.contextmanager
+def run_lock(run, # the run folder (created if needed)
+             wait:bool=False, # wait for another writer to finish instead of refusing
+            ):
+    "Hold the run folder's writer lock (`.run.lock`, naming this process) for the block; re-entrant within a process."
+    import sys, time as _t
+    run = Path(run); run.mkdir(parents=True, exist_ok=True)
+    try: import fcntl
+    except ImportError: yield run; return   # Windows: no flock (writes stay atomic, runs are not serialised)
+    key = os.path.realpath(run)
+    if key in _HELD:
+        f, n = _HELD[key]; _HELD[key] = (f, n + 1)
+        try: yield run
+        finally: _HELD[key] = (f, _HELD[key][1] - 1)
+        return
+    lock = run/'.run.lock'
+    f = open(lock, 'a+')
+    try:
+        try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise RunBusy(f"run {run} is being written by another process ({_holder(lock)}); wait for it to finish "
+                          "(or pass --wait), or use another run folder") from None
+        f.seek(0); f.truncate(); f.write(f"pid {os.getpid()}, started {_t.strftime('%Y-%m-%d %H:%M:%S')}, {' '.join(sys.argv[:3])[:200]}"); f.flush()
+        _HELD[key] = (f, 1)
+        try: yield run
+        finally:
+            del _HELD[key]
+            f.seek(0); f.truncate(); f.flush()
+            fcntl.flock(f, fcntl.LOCK_UN)
+    finally: f.close()
+
 # %% ../nbs/00_core.ipynb #a80d54d1
 class StoreError(ValueError):
     "A stored intermediate (patch store, feature file, caption table) is partial, edited or corrupted."
@@ -219,6 +260,18 @@ def run_dir(name:str='default', # run name (a folder under the home), or an abso
     if not p.is_absolute(): p = Path(root or vri_home())/name
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+# %% ../nbs/00_core.ipynb #2dfb5f25
+def hub_reachable(timeout:float=3.0, # seconds to wait for a TCP connection
+                 ) -> bool:
+    "Whether the Hugging Face endpoint answers a TCP connection (False when HF_HUB_OFFLINE is set)."
+    import socket
+    from urllib.parse import urlparse
+    if os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes', 'on'): return False
+    host = urlparse(os.environ.get('HF_ENDPOINT', 'https://huggingface.co')).hostname or 'huggingface.co'
+    try:
+        with socket.create_connection((host, 443), timeout=timeout): return True
+    except OSError: return False
 
 # %% ../nbs/00_core.ipynb #8ad8ad1c
 _SAFE_ID = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,127}')

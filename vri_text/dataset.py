@@ -6,19 +6,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .core import Config, atomic_write, folder_lock, get_logger, get_scale, run_dir
+from .core import Config, atomic_write, folder_lock, get_logger, get_scale, run_dir, run_lock
 
 log = get_logger('dataset')
 
 # %% auto #0
-__all__ = ['log', 'PATCH_KEYS', 'Dataset', 'sample_targets', 'build_dataset', 'RunConfig', 'RunSpec', 'counts_fingerprint',
-           'prepare_run', 'run_spec_of', 'prepare_demo', 'open_cohort', 'record_cohort', 'run_cohort']
+__all__ = ['log', 'PATCH_KEYS', 'DATA_CHOICES', 'VAL_BLOCK', 'Dataset', 'sample_targets', 'build_dataset', 'RunConfig', 'RunSpec',
+           'counts_fingerprint', 'spatial_block', 'carve_val', 'prepare_run', 'run_spec_of', 'open_cohort',
+           'record_cohort', 'run_cohort', 'prepare_demo']
 
 # %% ../nbs/03a_dataset.ipynb #fac77de2
 @dataclass
@@ -33,9 +34,11 @@ class Dataset:
     normalization:str='libsize_log1p'
     encoder_id:str=''
     run_spec:object=None # RunSpec of the run that built it (None for arrays assembled by hand)
+    val_block:object=None # (N,) bool: training spots that validate when the split has no validation sample (see `spatial_block`)
     def idx(self) -> dict:
-        "Row indices of each split: {'train': ..., 'val': ..., 'test': ...}."
-        return {k: np.flatnonzero(np.isin(self.sample_ids, list(getattr(self.splits, k)))) for k in ('train', 'val', 'test')}
+        "Row indices of each split: {'train': ..., 'val': ..., 'test': ...} (validation carved from `val_block` when the split has none)."
+        idx = {k: np.flatnonzero(np.isin(self.sample_ids, list(getattr(self.splits, k)))) for k in ('train', 'val', 'test')}
+        return carve_val(idx, self.val_block) if self.val_block is not None else idx
     @property
     def n_spots(self) -> int: return len(self.X)
     def summary(self):
@@ -155,15 +158,17 @@ class RunSpec(Config):
         "This spec for an aligned head trained against `text_encoder_id` on captions of `caption_source`."
         return self.replace(text_encoder_id=str(text_encoder_id), caption_source=caption_source)
 
-# %% ../nbs/03a_dataset.ipynb #464edf35
+# %% ../nbs/03a_dataset.ipynb #2133a552
 def _same_split(a, b) -> bool:
     return all(sorted(getattr(a, k)) == sorted(getattr(b, k)) for k in ('train', 'val', 'test'))
 
-def _load_or_split(cohort, run:Path, cfg:RunConfig):
+_REDO = "use a new run folder, or pass overwrite=True (CLI: --overwrite) to redo this one with the new choice"
+
+def _load_or_split(cohort, run:Path, cfg:RunConfig, overwrite:bool=False):
     "The run's split: the user's (on the cohort, or `cfg.splits_file`) if given, else a seeded one; a conflicting saved split is an error."
     from vri_text.data import DataError, Splits, split_cohort
     p = run/'splits.json'
-    saved = Splits.load(p) if p.exists() else None
+    saved = Splits.load(p) if p.exists() and not overwrite else None
     user, src = getattr(cohort, 'splits', None), 'the split set on the cohort'
     if cfg.splits_file:
         f = Splits.load(cfg.splits_file)
@@ -172,8 +177,7 @@ def _load_or_split(cohort, run:Path, cfg:RunConfig):
         cohort.set_splits(user)   # checks every sample is in exactly one split
     if user is not None:
         if saved is not None and not _same_split(saved, user):
-            raise DataError(f"{p}: this run folder was split differently from {src}; a run keeps one split (genes, patches and heads depend on it): "
-                            "use a new run folder, or delete splits.json and everything built from it")
+            raise DataError(f"{p}: this run folder was split differently from {src}; a run keeps one split (genes, patches and heads depend on it): {_REDO}")
         if saved is None: user.save(p)
         log.info(f"split: {src} ({len(user.train)}/{len(user.val)}/{len(user.test)} samples), honoured")
         return user
@@ -181,12 +185,28 @@ def _load_or_split(cohort, run:Path, cfg:RunConfig):
         if sorted(saved.train + saved.val + saved.test) == sorted(cohort.ids) and saved.seed == cfg.split_seed and tuple(saved.fractions) == tuple(cfg.fractions):
             return saved
         raise DataError(f"{p}: the saved split is of other samples or another seed/fractions than this run asks for "
-                        f"(seed {saved.seed} vs {cfg.split_seed}, fractions {tuple(saved.fractions)} vs {tuple(cfg.fractions)}); "
-                        "use a new run folder, or delete splits.json and everything built from it")
+                        f"(seed {saved.seed} vs {cfg.split_seed}, fractions {tuple(saved.fractions)} vs {tuple(cfg.fractions)}); {_REDO}")
     s = split_cohort(cohort, cfg.fractions, seed=cfg.split_seed)
     s.save(p)
     return s
 
+# %% ../nbs/03a_dataset.ipynb #2d9d6554
+DATA_CHOICES = tuple(f.name for f in fields(RunConfig) if f.name not in ('encoder', 'weights')) # one per run (encoders have their own folders)
+
+def _settle_choices(run:Path, cfg:RunConfig, overwrite:bool=False):
+    "Save the run's data choices in `run.json`; refuse a request that differs from the saved ones (unless `overwrite`)."
+    from vri_text.data import DataError
+    p, want = run/'run.json', {k: v for k, v in cfg.to_dict().items() if k in DATA_CHOICES}
+    if p.exists() and not overwrite:
+        have = json.loads(p.read_text())
+        diff = [k for k in DATA_CHOICES if k in have and have[k] != want[k]]
+        if diff: raise DataError(f"run {run} was made with {', '.join(f'{k}={have[k]!r}' for k in diff)}; this asks for "
+                                 f"{', '.join(f'{k}={want[k]!r}' for k in diff)}. A run keeps its choices (its split, genes, "
+                                 f"patches and heads depend on them): {_REDO}")
+        if all(have.get(k) == want[k] for k in DATA_CHOICES): return
+    with atomic_write(p, 'w') as f: json.dump(want, f, indent=1)
+
+# %% ../nbs/03a_dataset.ipynb #2b627a8f
 def counts_fingerprint(cohort, # a Cohort
                        sample_ids, # the samples whose counts to fingerprint (e.g. the training split)
                       ) -> str:
@@ -201,38 +221,75 @@ def counts_fingerprint(cohort, # a Cohort
         for arr in (X.data, X.indices, X.indptr): h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()[:16]
 
-def _load_or_select(cohort, run:Path, cfg:RunConfig) -> list:
-    from vri_text.data import select_genes
+def _load_or_select(cohort, run:Path, cfg:RunConfig, overwrite:bool=False) -> list:
+    "The run's genes: the saved selection when it was made the same way on the same counts; chosen anew in a new run or with `overwrite`."
+    from vri_text.data import DataError, select_genes
     p = run/'genes.json'
     want = dict(n=cfg.n_genes, normalization=cfg.normalization, min_frac=cfg.min_frac, train=sorted(cohort.splits.train),
                 counts=counts_fingerprint(cohort, cohort.splits.train))
-    if p.exists():
+    if p.exists() and not overwrite:
         saved = json.loads(p.read_text())
-        if {k: saved.get(k) for k in want} == want: return saved['genes']
-        log.info(f"{p}: saved gene selection used other settings, training samples or counts (e.g. a regenerated cohort); selecting again")
+        diff = [k for k in want if saved.get(k) != want[k]]
+        if not diff: return saved['genes']
+        why = 'the training samples\' counts changed since (a regenerated or edited cohort)' if diff == ['counts'] else \
+              f"they were chosen with other {', '.join(diff)} ({', '.join(f'{saved.get(k)!r}' for k in diff if k != 'counts')} saved)"
+        raise DataError(f"{p}: this run's genes cannot be reused: {why}; {_REDO}")
     genes, scores = select_genes(cohort, n=cfg.n_genes, min_frac=cfg.min_frac, normalization=cfg.normalization,
                                  target_sum=cfg.target_sum, return_scores=True)
     with atomic_write(run/'moran_scores.csv', 'w') as f: scores.to_csv(f, index=False)
     with atomic_write(p, 'w') as f: json.dump(dict(want, genes=list(genes)), f, indent=1)
     return list(genes)
 
+# %% ../nbs/03a_dataset.ipynb #66488d26
+VAL_BLOCK = 0.15 # share of each training section held out for validation when a split has no validation sample
+
+def spatial_block(cohort, # the Cohort the spots come from
+                  sample_ids, # (N,) sample of each spot
+                  barcodes, # (N,) barcode of each spot
+                  frac:float=VAL_BLOCK, # share of each section, at the right-hand edge (largest x)
+                 ) -> np.ndarray:
+    "(N,) True for the spots in the right-most `frac` of their section by x: a contiguous block of tissue."
+    sample_ids, barcodes = np.asarray(sample_ids).astype(str), np.asarray(barcodes).astype(str)
+    out = np.zeros(len(sample_ids), bool)
+    for sid in dict.fromkeys(sample_ids.tolist()):
+        rows = np.flatnonzero(sample_ids == sid)
+        s = cohort[sid]
+        x = np.asarray(s.spatial, float)[s.adata.obs_names.get_indexer(barcodes[rows]), 0]
+        out[rows] = x >= np.quantile(x, 1 - frac)
+    return out
+
+def carve_val(idx:dict, # split name -> row indices
+              block, # (N,) bool: rows that may validate
+             ) -> dict:
+    "`idx` with its training rows inside `block` moved to validation, when it has no validation rows (else unchanged)."
+    if len(idx.get('val', ())): return idx
+    tr = np.asarray(idx['train']); inb = np.asarray(block)[tr]
+    if not inb.any() or inb.all(): raise ValueError(f"carve_val: the block holds {int(inb.sum())} of {len(tr)} training spots; it must hold some but not all")
+    return {**idx, 'train': tr[~inb], 'val': tr[inb]}
+
+# %% ../nbs/03a_dataset.ipynb #b5a019a7
 def prepare_run(cohort, # a Cohort (real or synthetic)
                 run, # the run folder
                 cfg:RunConfig|None=None, # data choices
+                *,
+                overwrite:bool=False, # replace the run's saved choices (split, genes) with these instead of refusing
                ) -> Dataset:
     "Build or reuse splits, genes, patches and features in `run`; return the aligned `Dataset`."
     from vri_text.patching import PatchConfig, extract_cohort_patches
     from vri_text.features import extract_features
     cfg = cfg or RunConfig()
     run = Path(run); run.mkdir(parents=True, exist_ok=True)
-    with folder_lock(run):  # a second notebook or process on the same run waits, then reuses
-        cfg.save(run/'run.json')
-        cohort.set_splits(_load_or_split(cohort, run, cfg))
-        genes = _load_or_select(cohort, run, cfg)
+    with run_lock(run, wait=True), folder_lock(run):  # a second writer waits, then reuses
+        _settle_choices(run, cfg, overwrite)
+        cohort.set_splits(_load_or_split(cohort, run, cfg, overwrite))
+        genes = _load_or_select(cohort, run, cfg, overwrite)
         pc = PatchConfig(target_mpp=cfg.target_mpp, patch_px=cfg.patch_px, min_tissue=cfg.min_tissue)
         extract_cohort_patches(cohort, run/'patches', pc)
         feats = extract_features(run/'patches', cfg.encoder, out_dir=run/'features', weights=cfg.weights)
     ds = build_dataset(cohort, feats['dir'], genes, normalization=cfg.normalization, target_sum=cfg.target_sum)
+    if not cohort.splits.val:
+        ds.val_block = spatial_block(cohort, ds.sample_ids, ds.barcodes)
+        log.warning(f"run {run}: the split has no validation sample; validating on the right-most {VAL_BLOCK:.0%} of each training section")
     ds.run_spec = run_spec_of(cfg, pc, ds, cohort.splits)
     return ds
 
@@ -246,22 +303,9 @@ def run_spec_of(cfg:RunConfig, # the run's data choices
     from vri_text import __version__
     split = {k: sorted(getattr(splits, k)) for k in ('train', 'val', 'test')}
     split.update(by=getattr(splits, 'by', 'sample'), seed=getattr(splits, 'seed', None))
+    if ds.val_block is not None: split['val_block'] = f'right-most {VAL_BLOCK:.0%} of each training section'
     return RunSpec(patch={k: getattr(pc, k) for k in PATCH_KEYS}, encoder=cfg.encoder, encoder_id=ds.encoder_id, weights=cfg.weights,
                    genes=tuple(ds.genes), normalization=cfg.normalization, target_sum=cfg.target_sum, split=split, fold=fold, version=__version__)
-
-def prepare_demo(scale=None, # a Scale or its name; None: get_scale()
-                 encoder:str='handcrafted', # encoder name
-                 run=None, # run folder; None: run_dir(f'demo-{scale.name}')
-                 **kw, # other RunConfig fields
-                ) -> tuple:
-    "(Dataset, cohort, run folder) for the synthetic cohort of this scale, building what is missing."
-    from vri_text.synthetic import demo_cohort
-    scale = get_scale(scale) if scale is None or isinstance(scale, str) else scale
-    run = Path(run) if run is not None else run_dir(f'demo-{scale.name}')
-    cohort = demo_cohort(scale, root=run/'cohort')
-    record_cohort(run, cohort.root/'manifest.csv' if (cohort.root/'manifest.csv').exists() else cohort.root, cohort)
-    ds = prepare_run(cohort, run, RunConfig(n_genes=scale.n_svg, encoder=encoder, **kw))
-    return ds, cohort, run
 
 # %% ../nbs/03a_dataset.ipynb #14aeafea
 def _format_readers() -> dict:
@@ -320,3 +364,19 @@ def run_cohort(run, # a run folder
     if (run/'cohort'/'manifest.csv').exists(): return open_cohort(run/'cohort'/'manifest.csv')
     if (run/'cohort').is_dir(): return open_cohort(run/'cohort')
     return None
+
+# %% ../nbs/03a_dataset.ipynb #9b576ce4
+def prepare_demo(scale=None, # a Scale or its name; None: get_scale()
+                 encoder:str='handcrafted', # encoder name
+                 run=None, # run folder; None: run_dir(f'demo-{scale.name}')
+                 **kw, # other RunConfig fields
+                ) -> tuple:
+    "(Dataset, cohort, run folder) for the synthetic cohort of this scale, building what is missing."
+    from vri_text.synthetic import demo_cohort
+    scale = get_scale(scale) if scale is None or isinstance(scale, str) else scale
+    run = Path(run) if run is not None else run_dir(f'demo-{scale.name}')
+    with run_lock(run, wait=True):
+        cohort = demo_cohort(scale, root=run/'cohort')   # regenerated when the generator changes: the run follows it (overwrite)
+        record_cohort(run, cohort.root/'manifest.csv' if (cohort.root/'manifest.csv').exists() else cohort.root, cohort)
+        ds = prepare_run(cohort, run, RunConfig(n_genes=scale.n_svg, encoder=encoder, **kw), overwrite=True)
+    return ds, cohort, run

@@ -16,7 +16,7 @@ from .core import get_logger
 log = get_logger('inference')
 
 # %% auto #0
-__all__ = ['log', 'hex_spots', 'he_only_sample', 'virtual_rna', 'plot_virtual', 'query_key', 'text_query']
+__all__ = ['log', 'hex_spots', 'he_only_sample', 'visium_images', 'virtual_rna', 'plot_virtual', 'query_key', 'text_query']
 
 # %% ../nbs/08_inference.ipynb #62b2392b
 def hex_spots(wsi, # slide path (any format openslide reads)
@@ -62,6 +62,23 @@ def he_only_sample(wsi, # slide path
     log.info(f"{sid}: {len(bcs)} spots on tissue ({pitch_um:g} um hexagonal grid) of {wsi.name} ({W} x {H} px at {mpp:.4g} um/px)")
     return Sample(sid, a, wsi, mpp, None, 'he-only')
 
+# %% ../nbs/08_inference.ipynb #611b3193
+def visium_images(wsi, # slide path
+                  mpp:float, # microns per level-0 pixel
+                  hires_px:int=2000, # longest side of the hires image
+                  lowres_px:int=600, # longest side of the lowres image
+                 ) -> dict:
+    "Space Ranger's `uns['spatial'][library_id]` entry for a slide: hires and lowres RGB images (float32 in [0, 1]) and their scale factors."
+    import openslide
+    from vri_text.patching import slide_thumbnail
+    images, sf = {}, {'spot_diameter_fullres': 55.0/mpp, 'fiducial_diameter_fullres': 89.5/mpp}
+    with openslide.OpenSlide(str(wsi)) as s:
+        side = max(s.dimensions)
+        for key, px in (('hires', hires_px), ('lowres', lowres_px)):
+            img, f = slide_thumbnail(s, mpp, mpp*side/px)
+            images[key], sf[f'tissue_{key}_scalef'] = img.astype(np.float32)/255, float(f)
+    return {'images': images, 'scalefactors': sf}
+
 # %% ../nbs/08_inference.ipynb #2e73177b
 def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_only_sample
                 checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded vri_text.head.Checkpoint
@@ -70,15 +87,16 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
                 weights=None, # encoder weights (file/folder); None: the run_spec's
                 encoder:str|None=None, # encoder name; None: the run_spec's (given, it must match)
                 patch_config=None, # PatchConfig; None: the run_spec's (given, it must match it)
-                thumb_mpp:float=8.0, # um/px of the low-resolution image stored in uns['spatial']
+                hires_px:int=2000, # longest side of uns['spatial'] 'hires' image (Space Ranger's tissue_hires_image)
+                lowres_px:int=600, # longest side of the 'lowres' image (Space Ranger's tissue_lowres_image)
                 grid_min_tissue:float=0.25, # on a grid laid on an H&E-only slide (source 'he-only'), drop spots whose patch has less tissue
                ):
     "Predicted expression of the checkpoint's genes at the sample's spots, patched and encoded by its run_spec, as a spatial AnnData."
-    import anndata as ad, openslide, pandas as pd
+    import anndata as ad, pandas as pd
     from vri_text.core import folder_lock
     from vri_text.features import encoder_for, extract_features, load_features
     from vri_text.head import Checkpoint, load_checkpoint
-    from vri_text.patching import PatchConfig, extract_patches, slide_thumbnail
+    from vri_text.patching import PatchConfig, extract_patches
     ck = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     spec = ck.run_spec
     if patch_config is not None: spec.check_patch_config(patch_config)
@@ -98,9 +116,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
     out = ad.AnnData(pred.astype(np.float32), obs=pd.DataFrame(index=list(bcs)), var=pd.DataFrame(index=list(ck.genes)))
     out.obsm['spatial'] = sample.spatial[keep]
     if ck.align is not None: out.obsm['text_space'] = ck.text_space(F)   # aligned predictions, for text queries
-    with openslide.OpenSlide(str(sample.wsi_path)) as s: img, f = slide_thumbnail(s, sample.mpp, thumb_mpp)
-    out.uns['spatial'] = {sid: {'images': {'lowres': img.astype(np.float32)/255},
-                                'scalefactors': {'tissue_lowres_scalef': float(f), 'spot_diameter_fullres': 55.0/sample.mpp}}}
+    out.uns['spatial'] = {sid: visium_images(sample.wsi_path, sample.mpp, hires_px, lowres_px)}
     out.uns['vri_text'] = dict(run_spec=spec.to_json(), checkpoint=str(ck.path), sample_id=sid,
                                wsi=str(sample.wsi_path), mpp=float(sample.mpp), n_dropped=int(sample.n_spots - len(bcs)))
     return out

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import atomic_path, atomic_write, get_device, get_logger, progress, sha256_file
+from .core import atomic_path, atomic_write, get_device, get_logger, hub_reachable, progress, sha256_file
 
 _log = get_logger('text')
 
@@ -84,16 +84,6 @@ def _folder_id(folder:Path) -> str:
     w = next((folder/f for f in ('model.safetensors', 'pytorch_model.bin') if (folder/f).exists()), None)
     return f"{folder.name}@sha256:{sha256_file(w)[:12]}" if w is not None else str(folder.resolve())
 
-def _hub_reachable(timeout:float=3.0) -> bool:
-    "Whether the Hugging Face endpoint answers a TCP connection (False when HF_HUB_OFFLINE is set)."
-    import socket
-    if os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes', 'on'): return False
-    from urllib.parse import urlparse
-    host = urlparse(os.environ.get('HF_ENDPOINT', 'https://huggingface.co')).hostname or 'huggingface.co'
-    try:
-        with socket.create_connection((host, 443), timeout=timeout): return True
-    except OSError: return False
-
 def get_text_encoder(name:str|None=None, # SentenceTransformer hub id or folder; None: the bundled all-MiniLM-L6-v2
                      device:str|None=None, # torch device; None picks cuda → mps → cpu
                     ) -> TextEncoder:
@@ -114,7 +104,7 @@ def get_text_encoder(name:str|None=None, # SentenceTransformer hub id or folder;
     else:
         try: model = SentenceTransformer(name, device=dev, local_files_only=True)
         except OSError:
-            if not _hub_reachable():
+            if not hub_reachable():
                 raise OSError(f"could not load text encoder {name!r}: it is not a local folder, not in the Hugging Face cache, "
                               "and the hub cannot be reached (offline). Pass a downloaded SentenceTransformer folder, or None for the "
                               "bundled all-MiniLM-L6-v2") from None

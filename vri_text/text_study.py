@@ -21,9 +21,9 @@ _log = get_logger('text_study')
 
 # %% auto #0
 __all__ = ['LAMBDAS', 'BASELINE', 'QUERIES', 'AlignStudy', 'load_baseline_heads', 'alignment_study', 'plot_align_curves',
-           'conclusion', 'control_name', 'TextVariant', 'sweep_variants', 'TextSweep', 'text_sweep', 'sweep_effects',
-           'sweep_conclusion', 'roc_auc', 'query_map', 'query_aucs', 'kind_retrieval', 'frozen_align_fits',
-           'interpretability', 'auc_comparison']
+           'conclusion', 'save_alignment', 'control_name', 'TextVariant', 'sweep_variants', 'TextSweep', 'text_sweep',
+           'sweep_effects', 'sweep_conclusion', 'roc_auc', 'query_map', 'query_aucs', 'kind_retrieval',
+           'frozen_align_fits', 'interpretability', 'auc_comparison']
 
 # %% ../nbs/07a_text_study.ipynb #9cab427a
 @dataclass
@@ -156,6 +156,31 @@ def conclusion(study:AlignStudy, # from alignment_study
                f"higher on {int((d > 0).sum())}/{len(d)} seeds and lower on {int((d < 0).sum())}.")
     if n < 5: out.append(f"With {n} seeds this is weak evidence either way.")
     return ' '.join(out)
+
+# %% ../nbs/07a_text_study.ipynb #4bdcad8c
+def save_alignment(study:AlignStudy, # from alignment_study
+                   out_dir, # folder (created), e.g. <run>/alignment/<encoder>
+                   run_spec, # the dataset's RunSpec (its text encoder and caption source are set here)
+                   *,
+                   text_encoder_id:str, # TextEncoder.id the alignment heads map into
+                   captioner:str, # captioner id of the captions trained on
+                   label:str='label', # what `label_of` named, in words (for the conclusion)
+                  ) -> dict:
+    "Save an alignment study where the viewer and `predict` find it: aligned checkpoints per seed (and the frozen and refitted heads), tables, curves, summary; return the summary."
+    import json, matplotlib.pyplot as plt
+    from vri_text.core import atomic_write
+    from vri_text.train import save_fit
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    spec = run_spec.for_text(text_encoder_id, str(captioner))
+    save_fit(study.finetuned, out, spec)
+    for prefix, res in (('frozen_', study.frozen), ('refit_', study.refit), ('control_', study.control)): save_fit(res, out, spec, prefix=prefix)
+    for name, df in (('comparison.csv', study.table), ('paired_comparison.csv', study.paired), ('retrieval.csv', study.retrieval)):
+        with atomic_write(out/name, 'w') as f: df.to_csv(f, index=False)
+    fig = plot_align_curves(study.finetuned.runs, title=f'fine-tuning with captions, λ={study.summary["lam"]:g}')
+    fig.savefig(out/'curves.png', dpi=80, bbox_inches='tight'); plt.close(fig)
+    summ = dict(study.summary, text_encoder=text_encoder_id, captioner=str(captioner), encoder=spec.encoder_id, conclusion=conclusion(study, label))
+    with atomic_write(out/'summary.json', 'w') as f: json.dump(summ, f, indent=1, default=float)
+    return summ
 
 # %% ../nbs/07a_text_study.ipynb #74ccc131
 LAMBDAS = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0) # the λ grid of the sweep
