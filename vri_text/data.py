@@ -92,6 +92,7 @@ def check_spot_scale(sample_id:str, # for the message
                      diam_px:float, # the spot diameter in full-resolution pixels (Space Ranger's spot_diameter_fullres)
                      diam_source:str, # where diam_px came from, e.g. 'scalefactors_json.json: spot_diameter_fullres'
                      diam_um:float=SPOT_UM, # the spot's physical diameter in microns
+                     slide:str='the slide', # the slide's file name, for the message
                     ) -> float:
     "Relative disagreement of `diam_px * mpp` with `diam_um`: silent within SPOT_TOL[0], logged within SPOT_TOL[1], else a DataError."
     implied, off = diam_um/diam_px, abs(diam_px*mpp/diam_um - 1)
@@ -102,7 +103,7 @@ def check_spot_scale(sample_id:str, # for the message
         log.warning(f"{msg}; up to {SPOT_TOL[1]:.0%} is accepted): check the slide's scale")
         return off
     fix = {'argument': f"fix the mpp given for it (the manifest's mpp column or mpp=), e.g. {implied:.4g}",
-           'slide metadata': f"the slide's metadata gives the wrong scale: give mpp={implied:.4g} (the manifest's mpp column) or correct the slide's metadata"}
+           'slide metadata': f"the metadata of {slide} gives the wrong scale: give mpp={implied:.4g} (the manifest's mpp column) or correct that metadata"}
     raise DataError(f"{msg}; {SPOT_TOL[1]:.0%} is tolerated). Patches would be cut at the wrong scale: "
                     f"{fix.get(mpp_source, f'correct {mpp_source} or give mpp={implied:.4g} (the manifest mpp column)')}; "
                     "or, if the spot table belongs to another image, use the slide Space Ranger aligned")
@@ -203,7 +204,7 @@ def _make_sample(sample_id, adata, wsi, mpp, meta, meta_file, patient_id, source
     adata.obsm['spatial'] = xy
     _check_inside(xy, dims, sample_id, wsi, pos_file, list(adata.obs_names))
     mpp, mpp_src = _resolve_mpp(sample_id, wsi, smpp, mpp, meta, meta_file, hint)
-    if spot is not None: check_spot_scale(sample_id, mpp, mpp_src, *spot)
+    if spot is not None: check_spot_scale(sample_id, mpp, mpp_src, *spot, slide=Path(wsi).name)
     if smpp is not None and abs(smpp - mpp)/mpp > 0.05:
         log.warning(f"sample {sample_id}: using mpp {mpp:.4g} ({mpp_src}) although slide {Path(wsi).name} declares {smpp:.4g}")
     adata.uns['vri_text'] = dict(counts_file=str(counts_file), positions_file=str(pos_file), wsi=str(wsi), mpp=mpp, mpp_source=mpp_src,

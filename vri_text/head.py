@@ -312,6 +312,7 @@ def _read_meta(jpath:Path) -> dict:
     "The checkpoint JSON, or a clear error for a missing, truncated or incomplete one."
     try: meta = json.loads(jpath.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"checkpoint {jpath}: not valid JSON ({e.msg} at line {e.lineno}); the file is truncated or edited: re-save the checkpoint") from None
+    except UnicodeDecodeError: raise ValueError(f"checkpoint {jpath}: not UTF-8 text (a binary or damaged file under the JSON's name); {_REDO}") from None
     if not isinstance(meta, dict): raise ValueError(f"checkpoint {jpath}: the JSON is not an object; {_REDO}")
     return meta
 
