@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,11 @@ class DataError(ValueError):
     "Bad input: the message names the sample and file, says what is wrong and what to do."
 
 # %% auto #0
-__all__ = ['log', 'SLIDE_EXTS', 'POSITION_COLUMNS', 'MANIFEST_COLUMNS', 'FORMATS', 'NORMALIZATIONS', 'DataError', 'Sample',
-           'check_slide_depth', 'slide_info', 'read_positions', 'write_10x_h5', 'write_spaceranger', 'read_visium',
-           'read_hest', 'read_h5ad', 'Splits', 'manifest_splits', 'detect_format', 'Cohort', 'common_genes',
-           'normalize', 'morans_i', 'select_genes', 'split_sizes', 'split_cohort']
+__all__ = ['log', 'SLIDE_EXTS', 'MPP_RANGE', 'SPOT_UM', 'SPOT_TOL', 'POSITION_COLUMNS', 'MANIFEST_COLUMNS', 'FORMATS',
+           'NORMALIZATIONS', 'DataError', 'Sample', 'check_mpp', 'check_spot_scale', 'check_slide_depth', 'slide_info',
+           'read_positions', 'write_10x_h5', 'write_spaceranger', 'read_visium', 'read_hest', 'read_h5ad', 'Splits',
+           'manifest_splits', 'detect_format', 'Cohort', 'common_genes', 'normalize', 'morans_i', 'select_genes',
+           'split_sizes', 'split_cohort']
 
 # %% ../nbs/01_data.ipynb #f92b696a
 @dataclass
@@ -49,7 +51,7 @@ class Sample:
         if not (math.isfinite(mpp) and mpp > 0):
             raise DataError(f"sample {self.sample_id}: no valid microns-per-pixel (mpp={self.mpp!r}) for slide {self.wsi_path}; "
                             "give a finite positive number of um per level-0 pixel")
-        self.mpp = mpp
+        self.mpp = check_mpp(mpp, f"sample {self.sample_id}", f"given for slide {self.wsi_path.name}")
 
     @property
     def n_spots(self) -> int: return self.adata.n_obs
@@ -63,6 +65,48 @@ class Sample:
     def __repr__(self):
         return (f"Sample({self.sample_id!r}, patient={self.patient_id!r}, spots={self.n_spots}, "
                 f"genes={self.adata.n_vars}, mpp={self.mpp:.4g}, wsi={self.wsi_path.name!r})")
+
+# %% ../nbs/01_data.ipynb #15f4ccc4
+MPP_RANGE = (0.05, 20.0) # plausible microns per level-0 pixel; outside it, a wrong unit or a typo
+SPOT_UM = 55.0 # diameter of a Visium spot, in microns (10x Genomics)
+SPOT_TOL = (0.10, 0.25) # relative disagreement of spot_diameter_fullres x mpp with the spot's size: logged beyond the first, refused beyond the second
+
+def check_mpp(mpp, # the value, of any type (it may come from a CSV or a JSON)
+              what:str, # whose it is, e.g. 'sample S1' or 'manifest m.csv, row 2, sample S1'
+              source:str='', # where it came from, e.g. 'the mpp argument', 'metadata of slide x.svs'
+             ) -> float:
+    "`mpp` as a float when it is a plausible microns per pixel (within `MPP_RANGE`), else a DataError naming whose it is and where it came from."
+    try: v = float(mpp)
+    except (TypeError, ValueError): v = math.nan
+    src, (lo, hi) = (f" ({source})" if source else ''), MPP_RANGE
+    if not (math.isfinite(v) and v > 0):
+        raise DataError(f"{what}: mpp {mpp!r}{src} is not a positive number; give microns per level-0 pixel (e.g. 0.2635 at 40x, 0.5 at 20x)")
+    if not lo <= v <= hi:
+        raise DataError(f"{what}: mpp {v:g}{src} is outside the plausible {lo:g}-{hi:g} um per pixel (about 0.25 at 40x, 0.5 at 20x); "
+                        "check its unit (microns per level-0 pixel: not nm, not pixels per micron) and correct it where it came from")
+    return v
+
+def check_spot_scale(sample_id:str, # for the message
+                     mpp:float, # microns per level-0 pixel, as resolved
+                     mpp_source:str, # where it came from: 'argument', 'slide metadata' or a metadata key
+                     diam_px:float, # the spot diameter in full-resolution pixels (Space Ranger's spot_diameter_fullres)
+                     diam_source:str, # where diam_px came from, e.g. 'scalefactors_json.json: spot_diameter_fullres'
+                     diam_um:float=SPOT_UM, # the spot's physical diameter in microns
+                     slide:str='the slide', # the slide's file name, for the message
+                    ) -> float:
+    "Relative disagreement of `diam_px * mpp` with `diam_um`: silent within SPOT_TOL[0], logged within SPOT_TOL[1], else a DataError."
+    implied, off = diam_um/diam_px, abs(diam_px*mpp/diam_um - 1)
+    if off <= SPOT_TOL[0]: return off
+    msg = (f"sample {sample_id}: mpp {mpp:.4g} ({mpp_source}) disagrees with {diam_source}: {diam_px:.4g} px x {mpp:.4g} um/px = "
+           f"{diam_px*mpp:.3g} um, but a spot is {diam_um:g} um across, which implies mpp {implied:.4g} ({off:.0%} off")
+    if off <= SPOT_TOL[1]:
+        log.warning(f"{msg}; up to {SPOT_TOL[1]:.0%} is accepted): check the slide's scale")
+        return off
+    fix = {'argument': f"fix the mpp given for it (the manifest's mpp column or mpp=), e.g. {implied:.4g}",
+           'slide metadata': f"the metadata of {slide} gives the wrong scale: give mpp={implied:.4g} (the manifest's mpp column) or correct that metadata"}
+    raise DataError(f"{msg}; {SPOT_TOL[1]:.0%} is tolerated). Patches would be cut at the wrong scale: "
+                    f"{fix.get(mpp_source, f'correct {mpp_source} or give mpp={implied:.4g} (the manifest mpp column)')}; "
+                    "or, if the spot table belongs to another image, use the slide Space Ranger aligned")
 
 # %% ../nbs/01_data.ipynb #97a317e7
 def _need(path, sample_id, what:str) -> Path:
@@ -101,14 +145,21 @@ def slide_info(wsi, sample_id:str='?') -> tuple[tuple[int, int], float|None]:
 
 def _resolve_mpp(sample_id, wsi, slide_mpp, arg=None, meta:dict|None=None, meta_file=None, hint:str=''):
     "mpp and where it came from: argument, then HEST metadata, then slide metadata; else a DataError."
-    if arg is not None: return float(arg), 'argument'
+    what = f"sample {sample_id}"
+    if arg is not None: return check_mpp(arg, what, 'the mpp argument'), 'argument'
     for k in ('pixel_size_um_estimated', 'pixel_size_um_embedded'):
-        v = (meta or {}).get(k)
-        if v is not None and np.isfinite(float(v)) and float(v) > 0: return float(v), f'{Path(meta_file).name}:{k}'
-    if slide_mpp is not None: return slide_mpp, 'slide metadata'
+        v = _pos_float((meta or {}).get(k))
+        if v is not None: return check_mpp(v, what, f'{Path(meta_file).name}: {k}'), f'{Path(meta_file).name}:{k}'
+    if slide_mpp is not None: return check_mpp(slide_mpp, what, f'metadata of slide {Path(wsi).name}'), 'slide metadata'
     where = f" nor does {Path(meta_file).name} give pixel_size_um_estimated/embedded" if meta_file else ''
     raise DataError(f"sample {sample_id}: no microns-per-pixel for slide {Path(wsi).name}: it has no openslide.mpp-x property{where}; "
                     f"pass mpp= (um per level-0 pixel){hint}")
+
+def _pos_float(v) -> float|None:
+    "`v` as a float when it is a finite positive number (or such a string), else None."
+    try: v = float(v)
+    except (TypeError, ValueError): return None
+    return v if math.isfinite(v) and v > 0 else None
 
 def _as_counts(X):
     "Raw counts as a float32 CSR matrix."
@@ -143,8 +194,8 @@ def _check_inside(xy, dims, sample_id, wsi, pos_file, barcodes):
                         f"e.g. {barcodes[i]} at (x={xy[i, 0]:.0f}, y={xy[i, 1]:.0f}) from {Path(pos_file).name}; spot positions must be "
                         "level-0 pixels of this very slide (wrong slide, or positions of a downscaled image?)")
 
-def _make_sample(sample_id, adata, wsi, mpp, meta, meta_file, patient_id, source, counts_file, pos_file, hint='') -> Sample:
-    "Validate and wrap into a `Sample`."
+def _make_sample(sample_id, adata, wsi, mpp, meta, meta_file, patient_id, source, counts_file, pos_file, hint='', spot=None) -> Sample:
+    "Validate and wrap into a `Sample`; `spot` = (diameter px, its source, diameter um) checks the mpp against the spots."
     adata.X = _as_counts(adata.X)
     _check_counts(adata, sample_id, counts_file)
     dims, smpp = slide_info(wsi, sample_id)
@@ -153,6 +204,7 @@ def _make_sample(sample_id, adata, wsi, mpp, meta, meta_file, patient_id, source
     adata.obsm['spatial'] = xy
     _check_inside(xy, dims, sample_id, wsi, pos_file, list(adata.obs_names))
     mpp, mpp_src = _resolve_mpp(sample_id, wsi, smpp, mpp, meta, meta_file, hint)
+    if spot is not None: check_spot_scale(sample_id, mpp, mpp_src, *spot, slide=Path(wsi).name)
     if smpp is not None and abs(smpp - mpp)/mpp > 0.05:
         log.warning(f"sample {sample_id}: using mpp {mpp:.4g} ({mpp_src}) although slide {Path(wsi).name} declares {smpp:.4g}")
     adata.uns['vri_text'] = dict(counts_file=str(counts_file), positions_file=str(pos_file), wsi=str(wsi), mpp=mpp, mpp_source=mpp_src,
@@ -162,19 +214,36 @@ def _make_sample(sample_id, adata, wsi, mpp, meta, meta_file, patient_id, source
 # %% ../nbs/01_data.ipynb #23672e6c
 POSITION_COLUMNS = ['barcode', 'in_tissue', 'array_row', 'array_col', 'pxl_row_in_fullres', 'pxl_col_in_fullres']
 
-def read_positions(path, # tissue_positions.csv (header) or tissue_positions_list.csv (no header)
+def _read_table(path:Path, sample_id):
+    "The spot table as read, and the file line of its first row (None for parquet)."
+    import pandas as pd
+    try:
+        if path.suffix.lower() == '.parquet': return pd.read_parquet(path), None
+        with open(path) as f: first = f.readline()
+        header = first.split(',')[0].strip().strip('"') == 'barcode'
+        return pd.read_csv(path, header=0 if header else None, names=None if header else POSITION_COLUMNS), 2 if header else 1
+    except (OSError, ValueError, ImportError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise DataError(f"sample {sample_id}: cannot read {path} as a spot table ({type(e).__name__}: {e}); restore it from the Space Ranger output") from e
+
+def read_positions(path, # tissue_positions.csv (header), tissue_positions_list.csv (no header) or tissue_positions.parquet
                    sample_id:str='?', # for error messages
                   ):
-    "Space Ranger spot table (either format) as a DataFrame indexed by barcode."
+    "Space Ranger spot table (any of its formats) as a DataFrame indexed by barcode, its numeric columns checked."
     import pandas as pd
     path = _need(path, sample_id, 'spot positions')
-    with open(path) as f: first = f.readline()
-    header = first.split(',')[0].strip().strip('"') == 'barcode'
-    df = pd.read_csv(path, header=0 if header else None, names=None if header else POSITION_COLUMNS)
+    df, line0 = _read_table(path, sample_id)
     miss = [c for c in POSITION_COLUMNS if c not in df.columns]
     if miss or df.shape[1] != len(POSITION_COLUMNS):
         raise DataError(f"sample {sample_id}: {path.name} has columns {list(df.columns)}; expected the 6 Space Ranger columns {POSITION_COLUMNS}")
     df['barcode'] = df['barcode'].astype(str)
+    for c in POSITION_COLUMNS[1:]:
+        v = pd.to_numeric(df[c], errors='coerce')
+        bad = np.flatnonzero(v.isna().to_numpy())
+        at = lambda i: f"on line {i + line0}" if line0 else f"in row {i + 1}"
+        if len(bad): raise DataError(f"sample {sample_id}: {path.name}, column {c}: {len(bad)} of {len(df)} values are not numbers (e.g. "
+                                     f"{df[c].iloc[bad[0]]!r} {at(bad[0])}, barcode {df['barcode'].iloc[bad[0]]}); "
+                                     "every spot needs numeric positions: restore the file from the Space Ranger output")
+        df[c] = v
     dup = df['barcode'][df['barcode'].duplicated()].unique()
     if len(dup): raise DataError(f"sample {sample_id}: {len(dup)} duplicate barcodes in {path.name} (e.g. {list(dup[:3])})")
     return df.set_index('barcode')
@@ -238,6 +307,7 @@ def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding 
     path = Path(path)
     if (path/'outs').is_dir(): path = path/'outs'
     sid = sample_id or (path.parent.name if path.name == 'outs' else path.name)
+    if mpp is not None: mpp = check_mpp(mpp, f"sample {sid}", 'the mpp argument')  # before anything is read
     if not path.is_dir(): raise FileNotFoundError(f"sample {sid}: Space Ranger folder {path} does not exist")
     h5 = _need(path/'filtered_feature_bc_matrix.h5', sid, 'filtered counts matrix (10x HDF5)')
     sp_dir = path/'spatial'
@@ -278,7 +348,8 @@ def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding 
     adata.obsm['spatial'] = p[['pxl_col_in_fullres', 'pxl_row_in_fullres']].to_numpy(dtype=float)
     adata.uns['spatial'] = {sid: {'scalefactors': scalefactors, 'metadata': {'source': 'spaceranger', 'positions': pos.name}}}
     hint = f" (the spot diameter in {sf_file.name}, {d:.1f} px for 55 um, suggests about {55/d:.3g})" if d else ''
-    return _make_sample(sid, adata, wsi, mpp, None, None, patient_id, 'visium', h5, pos, hint)
+    spot = (float(d), f"{sf_file.name}: spot_diameter_fullres", SPOT_UM) if d else None
+    return _make_sample(sid, adata, wsi, mpp, None, None, patient_id, 'visium', h5, pos, hint, spot)
 
 # %% ../nbs/01_data.ipynb #b68841da
 def _read_h5ad_file(h5ad, sid):
@@ -290,6 +361,31 @@ def _read_h5ad_file(h5ad, sid):
             return ad.read_h5ad(h5ad)
     except (OSError, KeyError, ValueError) as e: raise DataError(f"sample {sid}: cannot read {h5ad} as AnnData ({e})") from e
 
+def _coords(adata, key, sid, h5ad) -> np.ndarray:
+    "obsm[key] as a float array, or a DataError naming the sample, the file and the column that does not parse."
+    import pandas as pd
+    raw = adata.obsm[key]
+    try: return np.asarray(raw, dtype=float)
+    except (TypeError, ValueError): pass
+    t = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(np.asarray(raw, dtype=object).reshape(adata.n_obs, -1))
+    for j, c in enumerate(t.columns):
+        bad = np.flatnonzero(pd.to_numeric(t[c], errors='coerce').isna().to_numpy() & t[c].notna().to_numpy())
+        if len(bad): raise DataError(f"sample {sid}: {Path(h5ad).name}, obsm[{key!r}] column {c!r} ({'xy'[j] if j < 2 else j}): {len(bad)} of "
+                                     f"{len(t)} values are not numbers (e.g. {t[c].iloc[bad[0]]!r} at spot {adata.obs_names[bad[0]]}); spot "
+                                     "centres must be numbers (full-resolution pixels): fix or re-export the h5ad")
+    raise DataError(f"sample {sid}: {Path(h5ad).name}, obsm[{key!r}] cannot be read as numbers; spot centres must be an (n_spots, 2) numeric array")
+
+def _hest_spot(adata, meta:dict, meta_file, h5ad):
+    "(spot diameter px, its source, diameter um) when a HEST sample's files give them (Visium, or a spot_diameter in um), else None."
+    um = _pos_float(meta.get('spot_diameter')) or (SPOT_UM if str(meta.get('st_technology', '')).strip().lower() == 'visium' else None)
+    px, src = _pos_float(meta.get('spot_diameter_fullres')), f"{Path(meta_file).name}: spot_diameter_fullres"
+    spatial = adata.uns.get('spatial')
+    for lib, d in (spatial.items() if isinstance(spatial, dict) and px is None else ()):
+        sf = d.get('scalefactors') if isinstance(d, dict) else None
+        px = _pos_float(sf.get('spot_diameter_fullres')) if isinstance(sf, dict) else None
+        if px is not None: src = f"{Path(h5ad).name}: uns['spatial'][{lib!r}]['scalefactors']['spot_diameter_fullres']"; break
+    return (px, src, um) if px is not None and um is not None else None
+
 def _prepare_h5ad(adata, sid, h5ad, spatial_key, layer):
     "Pick the counts layer, check spatial coordinates, keep in-tissue spots."
     if layer is not None:
@@ -297,7 +393,7 @@ def _prepare_h5ad(adata, sid, h5ad, spatial_key, layer):
         adata.X = adata.layers[layer]
     if spatial_key not in adata.obsm: raise DataError(f"sample {sid}: {Path(h5ad).name} has no obsm[{spatial_key!r}] spot coordinates "
                                                       f"(obsm keys: {list(adata.obsm)})")
-    adata.obsm['spatial'] = np.asarray(adata.obsm[spatial_key], dtype=float)
+    adata.obsm['spatial'] = _coords(adata, spatial_key, sid, h5ad)
     if 'in_tissue' in adata.obs:
         keep = adata.obs['in_tissue'].to_numpy().astype(int) == 1
         if (~keep).any():
@@ -311,16 +407,18 @@ def read_hest(root, # HEST-1k root holding st/, wsis/ and metadata/
              ) -> Sample:
     "Read one HEST-1k sample (st/{id}.h5ad, wsis/{id}.*, metadata/{id}.json) into a `Sample`."
     root = Path(root)
+    if mpp is not None: mpp = check_mpp(mpp, f"sample {sample_id}", 'the mpp argument')
     h5ad = _need(root/'st'/f'{sample_id}.h5ad', sample_id, 'HEST counts')
     meta_file = _need(root/'metadata'/f'{sample_id}.json', sample_id, 'HEST metadata')
     wsis = sorted(p for p in (root/'wsis').glob(f'{sample_id}.*') if p.suffix.lower() in SLIDE_EXTS) if (root/'wsis').is_dir() else []
     if not wsis: raise FileNotFoundError(f"sample {sample_id}: missing whole-slide image: no {root/'wsis'/sample_id}.tif (or other slide format)")
     try: meta = json.loads(meta_file.read_text())
     except json.JSONDecodeError as e: raise DataError(f"sample {sample_id}: {meta_file} is not valid JSON ({e})") from e
+    if not isinstance(meta, dict): raise DataError(f"sample {sample_id}: {meta_file} should hold a JSON object (HEST metadata); restore it from HEST-1k")
     adata = _prepare_h5ad(_read_h5ad_file(h5ad, sample_id), sample_id, h5ad, 'spatial', None)
     patient = meta.get('patient')
     if isinstance(patient, float) and math.isnan(patient): patient = None
-    return _make_sample(sample_id, adata, wsis[0], mpp, meta, meta_file, patient, 'hest', h5ad, h5ad)
+    return _make_sample(sample_id, adata, wsis[0], mpp, meta, meta_file, patient, 'hest', h5ad, h5ad, spot=_hest_spot(adata, meta, meta_file, h5ad))
 
 def read_h5ad(h5ad, # AnnData file with raw counts (X or layer) and spot centres in obsm
               wsi, # the full-resolution H&E slide the coordinates refer to
@@ -332,6 +430,7 @@ def read_h5ad(h5ad, # AnnData file with raw counts (X or layer) and spot centres
              ) -> Sample:
     "Read any h5ad + slide pair into a `Sample`."
     sid = sample_id or Path(h5ad).stem
+    if mpp is not None: mpp = check_mpp(mpp, f"sample {sid}", 'the mpp argument')
     adata = _prepare_h5ad(_read_h5ad_file(h5ad, sid), sid, h5ad, spatial_key, layer)
     return _make_sample(sid, adata, _need(wsi, sid, 'whole-slide image'), mpp, None, None, patient_id, 'h5ad', h5ad, h5ad)
 
@@ -390,7 +489,7 @@ def _manifest_row(r:dict, k:int, manifest:Path) -> tuple:
     if not (math.isfinite(mpp) and mpp > 0):
         raise DataError(f"{where}: mpp {v!r} is not a positive number; give microns per level-0 pixel (e.g. 0.2635) or leave it empty "
                         "to use the slide's metadata")
-    return sid, path, mpp
+    return sid, path, check_mpp(mpp, where, 'its mpp column')
 
 # %% ../nbs/01_data.ipynb #7cc866ba
 def manifest_splits(t, # the manifest table (`_manifest_table`)
@@ -425,6 +524,26 @@ def detect_format(path, # a sample's source: Space Ranger folder, HEST root, .h5
 def _is_sample_folder(d:Path) -> bool:
     "A Space Ranger (v1/v2 or Visium HD) sample folder, or its outs/."
     return any((d/sub/name).exists() for sub in ('outs', '.') for name in ('filtered_feature_bc_matrix.h5', 'binned_outputs'))
+
+def _source_key(fmt:str, path, sample_id:str) -> Path:
+    "What a sample's counts are read from (its counts file, or its folder or file), symlinks resolved: two samples must never share it."
+    p = Path(path)
+    if fmt == 'hest': p = p/'st'/f'{sample_id}.h5ad'
+    elif fmt != 'h5ad' and (p/'outs').is_dir(): p = p/'outs'
+    if fmt == 'visium': p = p/'filtered_feature_bc_matrix.h5'
+    return Path(os.path.realpath(p))
+
+def _check_distinct(sources, # (sample_id, label, source key) per sample, e.g. ('S1', 'row 2', _source_key(...))
+                    where:str, # the manifest or folder, for the message
+                   ):
+    "Refuse two samples read from the same data (one section under two ids would sit in two splits)."
+    seen = {}
+    for sid, label, key in sources:
+        if key in seen:
+            (s0, l0) = seen[key]
+            raise DataError(f"{where}: samples {s0} ({l0}) and {sid} ({label}) both read {key}; one section under two ids would be split between "
+                            "training and test (leakage) and counted twice: remove one of them, or point each at its own data")
+        seen[key] = (sid, label)
 
 def _read_source(fmt:str, path:Path, readers:dict|None, where:str, *, wsi=None, sample_id=None, patient_id=None, mpp=None):
     "One sample of format `fmt` at `path`, by the built-in readers or `readers[fmt]`."
@@ -506,6 +625,7 @@ def from_folder(cls:Cohort, root, # a HEST-1k root (st/, wsis/, metadata/), a fo
     if layout == 'hest':
         ids = sorted(p.stem for p in (root/'st').glob('*.h5ad'))
         if not ids: raise FileNotFoundError(f"HEST folder {root}: no st/*.h5ad files")
+        _check_distinct([(i, f"st/{i}.h5ad", _source_key('hest', root, i)) for i in ids], f"HEST folder {root}")
         return cls([read_hest(root, i) for i in progress(ids, desc='reading HEST samples')], root=root)
     if layout != 'visium': raise ValueError(f"layout must be 'hest' or 'visium', got {layout!r}")
     one = _is_sample_folder(root)   # the folder of one sample (or its outs/): a cohort of one
@@ -519,6 +639,7 @@ def from_folder(cls:Cohort, root, # a HEST-1k root (st/, wsis/, metadata/), a fo
     patients = patients or {}
     if not patients: log.info(f"cohort {root}: no patient ids given; splits will group by sample")
     name = lambda d: d.parent.name if d.name == 'outs' else d.name
+    _check_distinct([(name(d), d.name, _source_key(detect_format(d), d, name(d))) for d in dirs], f"cohort folder {root}")
     return cls([_read_source(detect_format(d), d, readers, f"cohort {root}, sample {name(d)}", sample_id=name(d), patient_id=patients.get(name(d)))
                 for d in progress(dirs, desc='reading Space Ranger samples')], root=root)
 
@@ -535,10 +656,12 @@ def from_csv(cls:Cohort, manifest, # CSV: sample_id, path (or outs/folder)[, pat
     records = t.to_dict('records')
     checked = [_manifest_row(r, k, manifest) for k, r in enumerate(records)]  # every row checked before any is read
     splits = manifest_splits(t, manifest)
+    paths = [rel(p) for _, p, _ in checked]
+    fmts = [(r.get('format') or '').strip().lower() or detect_format(p) for r, p in zip(records, paths)]
+    _check_distinct([(sid, f"row {k + 2}", _source_key(f, p, sid)) for k, ((sid, _, _), p, f) in enumerate(zip(checked, paths, fmts))],
+                    f"manifest {manifest.name}")
     samples = []
-    for r, (sid, path, mpp) in progress(list(zip(records, checked)), desc='reading samples'):
-        path = rel(path)
-        fmt = (r.get('format') or '').strip().lower() or detect_format(path)
+    for r, (sid, _, mpp), path, fmt in progress(list(zip(records, checked, paths, fmts)), desc='reading samples'):
         samples.append(_read_source(fmt, path, readers, f"manifest {manifest.name}, sample {sid}", wsi=rel(r.get('wsi', '')),
                                     sample_id=sid, patient_id=r.get('patient_id') or None, mpp=mpp))
     return cls(samples, root=manifest.parent, splits=splits)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,8 @@ _log = get_logger('head')
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'HeadConfig', 'AlignHeadConfig', 'mlp', 'GeneHead', 'AlignHead', 'init_head', 'Normalisation',
-           'predict', 'text_space', 'save_checkpoint', 'Checkpoint', 'load_checkpoint']
+           'predict', 'text_space', 'save_checkpoint', 'safetensors_header', 'head_shapes', 'Checkpoint',
+           'load_checkpoint']
 
 # %% ../nbs/04a_head.ipynb #a272e4fc
 @dataclass
@@ -193,6 +195,94 @@ def save_checkpoint(path, # checkpoint stem; writes <stem>.safetensors and <stem
     with atomic_write(jpath, 'w') as f: json.dump(meta, f, indent=1)
     return jpath
 
+# %% ../nbs/04a_head.ipynb #c52e7843
+_ST_BYTES = {'F64': 8, 'F32': 4, 'F16': 2, 'BF16': 2, 'I64': 8, 'I32': 4, 'I16': 2, 'I8': 1, 'U8': 1, 'BOOL': 1} # safetensors dtype -> bytes
+_REDO = 're-save the checkpoint from its training run (never edit either file)'
+
+def safetensors_header(path, # a .safetensors file
+                      ) -> dict:
+    "Tensor name -> (dtype, shape) from a safetensors file's JSON header alone (nothing allocated, nothing unpickled); a ValueError naming the file when damaged."
+    path = Path(path); size = path.stat().st_size
+    bad = lambda why: ValueError(f"checkpoint {path}: {why}; the file is damaged or truncated: copy it again, or {_REDO}")
+    if size < 8: raise bad(f"{size} bytes, too short for a safetensors header")
+    with open(path, 'rb') as f:
+        n = int.from_bytes(f.read(8), 'little')
+        if n > min(size - 8, 100_000_000): raise bad(f"its header claims {n} bytes, the file holds {size}")
+        raw = f.read(n)
+    try: hdr = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise bad(f"its safetensors header is not valid JSON ({type(e).__name__})") from None
+    if not isinstance(hdr, dict): raise bad("its safetensors header is not a JSON object")
+    out, end = {}, 0
+    for name, t in hdr.items():
+        if name == '__metadata__': continue
+        try:
+            dt, shape, (b, e) = t['dtype'], tuple(t['shape']), t['data_offsets']
+            ok = (dt in _ST_BYTES and all(type(d) is int and d >= 0 for d in shape) and type(b) is int and type(e) is int
+                  and 0 <= b <= e and e - b == math.prod(shape)*_ST_BYTES[dt])
+        except (TypeError, KeyError, ValueError): ok = False
+        if not ok: raise bad(f"tensor {name!r} has a malformed header entry {json.dumps(t)[:100]}")
+        out[name], end = (dt, shape), max(end, e)
+    if 8 + n + end != size: raise bad(f"its header describes {8 + n + end} bytes, the file holds {size}")
+    return out
+
+def head_shapes(cfg, # a HeadConfig or AlignHeadConfig
+                prefix:str='', # prepended to every name, e.g. 'gene.'
+               ) -> dict:
+    "Tensor name -> shape of `mlp(cfg)`'s state dict, from the config alone (nothing built)."
+    out, d, i = {}, int(cfg.in_dim), 0
+    for h in (int(h) for h in cfg.hidden):
+        out[f'{prefix}{i}.weight'], out[f'{prefix}{i}.bias'] = (h, d), (h,)
+        if cfg.batchnorm:
+            i += 1
+            out.update({f'{prefix}{i}.{k}': (h,) for k in ('weight', 'bias', 'running_mean', 'running_var')}); out[f'{prefix}{i}.num_batches_tracked'] = ()
+        i, d = i + 2 + (cfg.dropout > 0), h  # ReLU (and Dropout) hold no tensors
+    out[f'{prefix}{i}.weight'], out[f'{prefix}{i}.bias'] = (int(cfg.out_dim), d), (int(cfg.out_dim),)
+    return out
+
+# %% ../nbs/04a_head.ipynb #6d49dafd
+def _head_configs(meta:dict, jpath:Path):
+    "The JSON's head configs, normalisation and run spec, their numbers checked; a ValueError naming the file otherwise."
+    from vri_text.dataset import RunSpec
+    try:
+        hcfg = HeadConfig.from_dict(meta['head'])
+        acfg = AlignHeadConfig.from_dict(meta['align_head']) if meta.get('align_head') else None
+        norm, spec = Normalisation.from_dict(meta['normalisation'] or {}), RunSpec.from_dict(meta['run_spec'])
+        for c in (c for c in (hcfg, acfg) if c is not None):
+            dims = [c.in_dim, c.out_dim, *c.hidden]
+            if not all(type(x) is int and x > 0 for x in dims) or not 0 <= c.dropout < 1:
+                raise ValueError(f"{type(c).__name__} has sizes {dims} and dropout {c.dropout}: sizes must be positive integers, dropout in [0, 1)")
+    except (TypeError, ValueError, KeyError, AttributeError) as e: raise ValueError(f"checkpoint {jpath}: its head settings cannot be used ({e}); {_REDO}") from None
+    if acfg is not None and acfg.in_dim != hcfg.n_genes: raise ValueError(f"checkpoint {jpath}: the alignment head reads {acfg.in_dim} genes, the gene head predicts {hcfg.n_genes}; {_REDO}")
+    return hcfg, acfg, norm, spec
+
+def _check_weights(hdr:dict, want:dict, wpath:Path, jpath:Path):
+    "The weights file must hold exactly the tensors `want` (name -> shape): none missing, none extra, each its shape, floats (an int64 counter for batch norm)."
+    missing, extra = sorted(set(want) - set(hdr)), sorted(set(hdr) - set(want))
+    wrong = [f"{k} is {list(hdr[k][1])} where the head needs {list(want[k])}" for k in want if k in hdr and hdr[k][1] != want[k]]
+    kind = [f"{k} is {hdr[k][0]}" for k in want if k in hdr and hdr[k][0] not in (('I64',) if k.endswith('num_batches_tracked') else ('F32', 'F16', 'BF16', 'F64'))]
+    probs = ([f"missing {missing[:4]}"] if missing else []) + ([f"unexpected {extra[:4]}"] if extra else []) + wrong[:3] + kind[:3]
+    if probs: raise ValueError(f"checkpoint {wpath}: its tensors do not fit the head {jpath.name} describes ({'; '.join(probs)}); {_REDO}")
+
+def _check_normalisation(norm:Normalisation, hcfg:HeadConfig, jpath:Path):
+    "One finite mean and one positive finite sd per feature (x) and per gene (y), or none of either."
+    for ax, n, what in (('x', hcfg.in_dim, 'features'), ('y', hcfg.n_genes, 'genes')):
+        m, s = getattr(norm, f'{ax}_mean'), getattr(norm, f'{ax}_std')
+        if (m is None) != (s is None): raise ValueError(f"checkpoint {jpath}: normalisation has {ax}_mean or {ax}_std but not both; {_REDO}")
+        for k, v in ((f'{ax}_mean', m), (f'{ax}_std', s)):
+            if v is None: continue
+            try: a = np.asarray(v, dtype=float)
+            except (TypeError, ValueError): a = np.array([np.nan])
+            if a.shape != (n,): raise ValueError(f"checkpoint {jpath}: normalisation {k} has {a.size} values for the head's {n} {what}; {_REDO}")
+            if not np.isfinite(a).all() or (k.endswith('std') and (a <= 0).any()):
+                raise ValueError(f"checkpoint {jpath}: normalisation {k} holds non-finite{' or non-positive' if k.endswith('std') else ''} values; {_REDO}")
+
+def _check_finite(sd:dict, wpath:Path):
+    "Every floating-point weight finite."
+    import torch
+    bad = {k: int((~torch.isfinite(v)).sum()) for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())}
+    if bad: raise ValueError(f"checkpoint {wpath}: {sum(bad.values())} weights are NaN or infinite (in {', '.join(sorted(bad)[:4])}), so it would predict NaN; "
+                             "training diverged before this save: retrain it (e.g. with a lower learning rate) or use another seed's checkpoint")
+
 # %% ../nbs/04a_head.ipynb #8a4d2e61
 @dataclass
 class Checkpoint:
@@ -222,7 +312,8 @@ def _read_meta(jpath:Path) -> dict:
     "The checkpoint JSON, or a clear error for a missing, truncated or incomplete one."
     try: meta = json.loads(jpath.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"checkpoint {jpath}: not valid JSON ({e.msg} at line {e.lineno}); the file is truncated or edited: re-save the checkpoint") from None
-    if not isinstance(meta, dict): raise ValueError(f"checkpoint {jpath}: the JSON is not an object")
+    except UnicodeDecodeError: raise ValueError(f"checkpoint {jpath}: not UTF-8 text (a binary or damaged file under the JSON's name); {_REDO}") from None
+    if not isinstance(meta, dict): raise ValueError(f"checkpoint {jpath}: the JSON is not an object; {_REDO}")
     return meta
 
 def _legacy_meta(meta:dict, jpath:Path) -> dict:
@@ -243,36 +334,41 @@ def load_checkpoint(path, # stem, .json or .safetensors path of a checkpoint
                     genes=None, # gene names to predict, in this order (None: the checkpoint's)
                     device:str='cpu', # where to put the heads
                    ) -> Checkpoint:
-    "Load a (gene or aligned) checkpoint, never unpickling, after checking its hashes and contract."
+    "Load a (gene or aligned) checkpoint, never unpickling; its hashes, the weights' header against the head configs and the normalisation are checked before a layer is built."
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
-    from vri_text.dataset import RunSpec
     stem = _stem(path)
     jpath, wpath = stem.with_name(stem.name + '.json'), stem.with_name(stem.name + '.safetensors')
     for p in (jpath, wpath):
-        if not p.exists(): raise FileNotFoundError(f"checkpoint file {p} is missing (a checkpoint is <stem>.json + <stem>.safetensors)")
+        if not p.exists(): raise FileNotFoundError(f"checkpoint file {p} is missing (a checkpoint is <stem>.json + <stem>.safetensors): copy both files")
     meta = _read_meta(jpath)
     fmt = meta.get('format')
     if fmt == _OLD_FORMAT: meta = _legacy_meta(meta, jpath)
-    elif fmt != CKPT_FORMAT: raise ValueError(f"checkpoint {jpath}: format {fmt!r} is not {CKPT_FORMAT!r}; is it a vri_text checkpoint?")
+    elif fmt != CKPT_FORMAT: raise ValueError(f"checkpoint {jpath}: format {fmt!r} is not {CKPT_FORMAT!r}; is it a vri_text checkpoint? Load one written by save_checkpoint")
     else:
         need = [k for k in ('head', 'normalisation', 'run_spec', 'weights_sha256', 'sha256') if k not in meta]
         if need: raise ValueError(f"checkpoint {jpath}: missing fields {need}; it is incomplete: re-save it")
         if _canonical_sha(meta) != meta['sha256']: raise ValueError(f"checkpoint {jpath}: its metadata do not match its sha256 (edited by hand, or corrupted): genes, run_spec or settings cannot be trusted; re-save it from the training run")
-    if sha256_file(wpath) != meta['weights_sha256']: raise ValueError(f"checkpoint {wpath}: weights do not match the sha256 in {jpath.name}; the files are from different saves")
-    sd = load_file(str(wpath))
+    hcfg, acfg, norm, spec = _head_configs(meta, jpath)
+    hdr = safetensors_header(wpath)   # a damaged or truncated file is named here, before any tensor is read
+    if sha256_file(wpath) != meta['weights_sha256']: raise ValueError(f"checkpoint {wpath}: weights do not match the sha256 in {jpath.name}; the files are from different saves: copy both from one save, or {_REDO}")
+    _check_weights(hdr, head_shapes(hcfg, '' if fmt == _OLD_FORMAT else 'gene.') | (head_shapes(acfg, 'align.') if acfg else {}), wpath, jpath)
+    _check_normalisation(norm, hcfg, jpath)
+    have = [str(g) for g in spec.genes]
+    if len(have) != hcfg.n_genes or len(set(have)) != len(have): raise ValueError(f"checkpoint {jpath}: {len(have)} gene names ({len(set(have))} distinct) for a head with {hcfg.n_genes} outputs; {_REDO}")
+    try: sd = load_file(str(wpath))
+    except (SafetensorError, OSError, RuntimeError) as e: raise ValueError(f"checkpoint {wpath}: safetensors cannot read it ({type(e).__name__}: {e}); {_REDO}") from None
+    _check_finite(sd, wpath)
     if fmt == _OLD_FORMAT: sd = {f'gene.{k}': v for k, v in sd.items()}
-    spec = RunSpec.from_dict(meta['run_spec'])
-    hcfg, norm, have = HeadConfig.from_dict(meta['head']), Normalisation.from_dict(meta['normalisation']), [str(g) for g in spec.genes]
-    if len(have) != hcfg.n_genes or len(set(have)) != len(have): raise ValueError(f"checkpoint {jpath}: {len(have)} gene names ({len(set(have))} distinct) for a head with {hcfg.n_genes} outputs")
     gsd = {k[5:]: v for k, v in sd.items() if k.startswith('gene.')}
     align = None
-    if meta.get('align_head'):
-        align = mlp(AlignHeadConfig.from_dict(meta['align_head']))
+    if acfg is not None:
+        align = mlp(acfg)
         align.load_state_dict({k[6:]: v for k, v in sd.items() if k.startswith('align.')})
         align = align.to(device).eval()
     if genes is not None:
         genes = [str(g) for g in genes]
-        if len(set(genes)) != len(genes): raise ValueError("requested gene names must be unique")
+        if len(set(genes)) != len(genes): raise ValueError(f"checkpoint {jpath.name}: the requested gene names are not unique; ask for each gene once")
         pos = {g: i for i, g in enumerate(have)}
         missing = [g for g in genes if g not in pos]
         if missing: raise ValueError(f"checkpoint {jpath.name} does not predict {len(missing)} of the {len(genes)} requested genes: {missing[:20]}{' ...' if len(missing) > 20 else ''}; request a subset of its genes or retrain on this gene list")

@@ -54,7 +54,9 @@ class PatchConfig(Config):
     compression:str|None=None # HDF5 compression of img (None, 'lzf' or 'gzip')
 
     def __post_init__(self):
-        if not (self.target_mpp > 0) or self.patch_px < 1: raise ValueError(f"PatchConfig: target_mpp ({self.target_mpp}) and patch_px ({self.patch_px}) must be positive")
+        from vri_text.data import check_mpp
+        if self.patch_px < 1: raise ValueError(f"PatchConfig: patch_px must be positive, got {self.patch_px}")
+        check_mpp(self.target_mpp, 'PatchConfig', 'target_mpp'); check_mpp(self.thumb_mpp, 'PatchConfig', 'thumb_mpp')
         if self.resample not in _FILTERS: raise ValueError(f"PatchConfig: unknown resample {self.resample!r}; choose one of {sorted(_FILTERS)}")
         if self.edge not in EDGE_POLICIES: raise ValueError(f"PatchConfig: unknown edge policy {self.edge!r}; choose one of {EDGE_POLICIES}")
         if not 0 <= self.min_tissue <= 1: raise ValueError(f"PatchConfig: min_tissue must be a fraction in [0, 1], got {self.min_tissue}")
@@ -198,6 +200,8 @@ def slide_thumbnail(slide, # an open openslide slide
                    ):
     "RGB thumbnail at `thumb_mpp` and its scale (thumbnail px per level-0 px), read block by block."
     from PIL import Image
+    from vri_text.data import check_mpp
+    mpp0, thumb_mpp = check_mpp(mpp0, 'slide_thumbnail', 'the slide mpp'), check_mpp(thumb_mpp, 'slide_thumbnail', 'thumb_mpp')  # before a pixel is allocated
     L = choose_level(mpp0, slide.level_downsamples, thumb_mpp)
     ds = slide.level_downsamples[L]
     W, H = slide.level_dimensions[L]
@@ -549,6 +553,8 @@ def extract_patches(sample, # a vri_text.data.Sample: spot centres in obsm['spat
     cfg = (config or PatchConfig()).replace(**kw) if kw else (config or PatchConfig())
     if reader not in ('blocks', 'plain'): raise ValueError(f"reader must be 'blocks' or 'plain', got {reader!r}")
     sid, out_path = safe_id(sample.sample_id), Path(out_path)
+    from vri_text.data import check_mpp
+    check_mpp(sample.mpp, f"sample {sid}", f"its mpp, the scale of slide {Path(sample.wsi_path).name}")  # before the slide is opened or a store made
     with store_lock(out_path):  # a second writer of this store waits here, then finds it done and reuses it
         left = clean_temps(out_path)  # only a dead writer's: a live one would hold the lock
         if left: _log.info(f"{sid}: removed {len(left)} temporary file(s) an interrupted run left ({', '.join(p.name for p in left)})")
