@@ -205,6 +205,14 @@ def _image_frame(sd, region:str, iname:str, meta:dict):
         img_mpp = float(meta['mpp'])*math.sqrt(abs(np.linalg.det(_affine(get_transformation(img, to_coordinate_system=cs))[:2, :2])))
     return M, (w, h), img_mpp
 
+def _shapes_frame(sd, region:str, meta:dict, where:str):
+    "Without an image: shapes -> their coordinate system (the store's recorded one, else 'global', else their only one), taken as level-0 pixels."
+    from spatialdata.transformations import get_transformation
+    trs = get_transformation(sd.shapes[region], get_all=True)
+    cs = next((c for c in (meta.get('coordinate_system'), 'global') if c in trs), None) or (next(iter(trs)) if len(trs) == 1 else None)
+    if cs is None: raise DataError(f"{where}: no image element, and shapes {region!r} map into several coordinate systems {list(trs)}; pass image=")
+    return _affine(trs[cs]), (None, None), (float(meta['mpp']) if meta.get('mpp') and cs == meta.get('coordinate_system') else None)
+
 def _slide_for(sd, iname, sid, where, wsi, meta, img_mpp, slide_dir):
     "(slide, how found): wsi=, else the slide the table records (if it exists), else the image element written as a TIFF (cached by content)."
     if wsi is not None: return Path(wsi), 'argument'
@@ -256,14 +264,14 @@ def read_spatialdata(path, # a SpatialData .zarr store, or a SpatialData object
     where = f"sample {sid} ({name})"
     region, shapes = _annotated_shapes(sd, tname, where)
     iname = _one('image', list(sd.images), image, where, 'pass image= the H&E image element') if (sd.images or image) else None
-    M, (w, h), img_mpp = _image_frame(sd, region, iname, meta) if iname else (np.eye(3), (None, None), None)
+    M, (w, h), img_mpp = _image_frame(sd, region, iname, meta) if iname else _shapes_frame(sd, region, meta, where)
     xy = _centres(shapes) @ M[:2, :2].T + M[:2, 2]
     wsi, how = _slide_for(sd, iname, sid, where, wsi, meta, img_mpp, slide_dir)
     (W, H), slide_mpp = slide_info(wsi, sid)
     f = np.array([W/w, H/h]) if iname else np.ones(2)
     if abs(f[0] - f[1]) > 0.01*f[0]: raise DataError(f"{where}: slide {wsi.name} ({W}x{H}) does not have the aspect of image {iname!r} ({w}x{h}); pass the slide it was made from")
     mpp, src = ((float(mpp), 'argument') if mpp is not None else (slide_mpp, f'slide {wsi.name}') if slide_mpp else
-                (img_mpp/f[0], f'table {tname!r} uns') if img_mpp else (None, ''))
+                (img_mpp/f[0], f'table {tname!r} uns vri_text') if img_mpp else (None, ''))
     if mpp is None: raise DataError(f"{where}: no microns per pixel for slide {wsi.name} ({how}); pass mpp= (um per level-0 pixel)")
     obs = t.obs.rename(columns=dict(dict(meta.get('renamed', {})).get('obs', {})))
     a = ad.AnnData(_raw_counts(t, layer, where, tname), obs=obs.copy(), var=t.var.copy())
