@@ -310,7 +310,9 @@ def run_spec_of(cfg:RunConfig, # the run's data choices
 # %% ../nbs/03a_dataset.ipynb #14aeafea
 def _format_readers() -> dict:
     "Readers of the sample formats that live in modules of their own, by format name (see `vri_text.data.FORMATS`)."
-    return {}
+    from vri_text.sdata import read_spatialdata
+    from vri_text.visium_hd import read_visium_hd
+    return {'visium_hd': read_visium_hd, 'spatialdata': read_spatialdata}
 
 def open_cohort(source, # a manifest CSV, a HEST-1k root, a folder of sample folders, one sample's folder, or a .zarr
                 *,
