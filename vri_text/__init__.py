@@ -6,12 +6,14 @@ and `vri_text.fit` imports `vri_text.train` on first use. Written by hand (nbdev
 version line above); every name below comes from a notebook-generated module."""
 
 _API = {
-    'data': ['Sample', 'Cohort', 'Splits', 'DataError', 'read_visium', 'read_hest', 'read_h5ad', 'select_genes', 'split_cohort'],
+    'data': ['Sample', 'Cohort', 'Splits', 'DataError', 'read_visium', 'read_hest', 'read_h5ad', 'select_genes', 'split_cohort', 'detect_format'],
+    'visium_hd': ['read_visium_hd', 'SpotLayout', 'patch_squares', 'visium_to_hd'],
+    'sdata': ['read_spatialdata', 'write_spatialdata'],
     'synthetic': ['make_cohort', 'demo_cohort', 'load_truth', 'ceiling'],
     'hest': ['hest_select', 'hest_download', 'hest_metadata', 'hest_cohort'],
     'patching': ['PatchConfig', 'extract_patches', 'extract_cohort_patches'],
     'features': ['get_encoder', 'extract_features', 'load_features'],
-    'dataset': ['RunConfig', 'RunSpec', 'Dataset', 'prepare_run', 'prepare_demo'],
+    'dataset': ['RunConfig', 'RunSpec', 'Dataset', 'prepare_run', 'prepare_demo', 'open_cohort', 'run_cohort'],
     'stream': ['stream_features', 'infer_slide'],
     'metrics': ['gene_corr', 'mean_gene_corr'],
     'head': ['HeadConfig', 'GeneHead', 'Checkpoint', 'load_checkpoint', 'save_checkpoint', 'predict', 'text_space'],
@@ -22,6 +24,7 @@ _API = {
     'alignment': ['AlignConfig'],
     'text_study': ['alignment_study', 'text_sweep', 'query_map'],
     'inference': ['he_only_sample', 'virtual_rna', 'text_query'],
+    'pipeline': ['PipelineConfig', 'run_pipeline', 'predict_slides', 'write_report'],
     'faults': ['verify_run'],
 }
 _WHERE = {name: mod for mod, names in _API.items() for name in names}

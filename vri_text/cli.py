@@ -108,6 +108,7 @@ def _run_args(r):
     r.add_argument('--lam', type=float, default=None, help='weight λ of the text term (default: 0.2)')
     r.add_argument('--query', action='append', default=None, help='a text query to map on predicted slides (repeat for more)')
     r.add_argument('--predict', default=None, help="samples the predict stage maps: test (default), all, or comma-separated ids")
+    r.add_argument('--spatialdata', action='store_true', help='also write each prediction as a SpatialData .zarr')
     r.add_argument('--overwrite', action='store_true', help='start the run again with these choices (caches of patches and features are kept)')
     r.add_argument('--wait', action='store_true', help='wait for another process writing this run instead of stopping')
 
@@ -123,6 +124,7 @@ def _predict_args(p):
     p.add_argument('--mpp', type=float, default=None, help="microns per pixel, for slides whose metadata lacks it")
     p.add_argument('--query', action='append', default=None, help='a text query to map (aligned checkpoints; repeat for more)')
     p.add_argument('--weights', default=None, help="encoder weights (default: the checkpoint's run contract)")
+    p.add_argument('--spatialdata', action='store_true', help='also write each slide as a SpatialData .zarr (napari-spatialdata, Vitessce)')
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='vri_text', description='Virtual RNA inference from H&E with text supervision.')
@@ -234,6 +236,7 @@ def _run_choices(args) -> dict:
     ch = {f: getattr(args, o) for o, f in _RUN_CHOICES.items() if getattr(args, o) is not None}
     if args.seeds is not None: ch['seeds'] = tuple(_seeds(args.seeds))
     if args.query is not None: ch['queries'] = tuple(q for q in args.query)
+    if args.spatialdata: ch['spatialdata'] = True
     for k in ('n_genes', 'epochs', 'folds'):
         if k in ch and ch[k] < (2 if k == 'folds' else 1): raise UsageError(f"--{ {'n_genes': 'genes'}.get(k, k)} must be at least {2 if k == 'folds' else 1}")
     if ch.get('lam', 0) < 0: raise UsageError('--lam must be >= 0')
@@ -293,7 +296,7 @@ def _cmd_run(args) -> int:
 def _cmd_predict(args) -> int:
     from vri_text.pipeline import predict_slides
     out = Path(args.out) if args.out else (Path(args.checkpoint)/'predictions' if Path(args.checkpoint).is_dir() else Path('vri_text_predictions'))
-    for r in predict_slides(args.checkpoint, args.slides, out, mpp=args.mpp, queries=tuple(args.query or ()), weights=args.weights):
+    for r in predict_slides(args.checkpoint, args.slides, out, mpp=args.mpp, queries=tuple(args.query or ()), weights=args.weights, spatialdata=args.spatialdata):
         print(f"{r['sample_id']}: {r['spots']} spots -> {r['h5ad']} and {Path(r['png']).name}" + (f"; maps of {len(r['queries'])} queries" if r['queries'] else ''))
     return 0
 

@@ -47,8 +47,9 @@ class PipelineConfig(Config):
     warmup_epochs:int=5 # epochs over which λ ramps up
     predict:str='test' # samples the predict stage maps: 'test', 'all' or comma-separated sample ids
     queries:tuple=QUERIES # text queries mapped on predicted slides (aligned checkpoints)
+    spatialdata:bool=False # also write each prediction as a SpatialData .zarr (napari-spatialdata, Vitessce)
 
-OUTPUT_CHOICES = ('predict', 'queries') # choices that may change between calls (they redo predict and report only)
+OUTPUT_CHOICES = ('predict', 'queries', 'spatialdata') # choices that may change between calls (they redo predict and report only)
 
 # %% ../nbs/08a_pipeline.ipynb #8b2a1af5
 STAGES = ('data', 'baseline', 'cv', 'captions', 'align', 'predict', 'report')
@@ -312,6 +313,13 @@ def map_figure(vr, # virtual RNA from virtual_rna (with layers['measured'] when 
     if r is not None: fig.suptitle(f"{vr.uns['vri_text']['sample_id']}: predicted vs measured, mean gene correlation {np.nanmean(r):.3f}", y=1.02)
     return fig
 
+def _write_prediction(vr, stem:Path, spatialdata:bool=False):
+    "`<stem>.h5ad`, and `<stem>.zarr` (SpatialData: spots, table, H&E) when asked."
+    with atomic_path(stem.with_suffix('.h5ad')) as p: vr.write_h5ad(p)
+    if spatialdata:
+        from vri_text.sdata import write_spatialdata
+        write_spatialdata(vr, stem.with_suffix('.zarr'), overwrite=True)
+
 def stage_predict(pr:PipelineRun) -> dict:
     "Virtual RNA of the chosen samples from their H&E alone, with measured expression and text-query maps beside it."
     import matplotlib.pyplot as plt
@@ -327,7 +335,7 @@ def stage_predict(pr:PipelineRun) -> dict:
             vr.layers['measured'] = sample_targets(pr.cohort[sid], ck.genes, vr.obs_names, ds.normalization).astype(np.float32)
             vr.var['r_measured'] = gene_corr(vr.X, vr.layers['measured'])
         if ck.align is not None and pr.cfg.queries: text_query(vr, list(pr.cfg.queries))
-        with atomic_path(out/f'{sid}.h5ad') as p: vr.write_h5ad(p)
+        _write_prediction(vr, out/sid, pr.cfg.spatialdata)
         fig = map_figure(vr); fig.savefig(out/f'{sid}.png', dpi=80, bbox_inches='tight'); plt.close(fig)
         rows.append(dict(sample_id=sid, split=pr.cohort.split_of(sid), spots=int(vr.n_obs),
                          mean_r=float(np.nanmean(vr.var['r_measured'])) if 'r_measured' in vr.var else None))
@@ -348,6 +356,7 @@ def predict_slides(checkpoint, # a checkpoint (stem/.json/.safetensors) or a run
                    mpp:float|None=None, # um/px at level 0 for slides whose metadata lacks it
                    queries=(), # text queries to map (aligned checkpoints)
                    weights=None, # encoder weights (None: the checkpoint's run contract)
+                   spatialdata:bool=False, # also write <sample>.zarr (SpatialData)
                   ) -> list:
     "Virtual RNA (and text-query maps) of H&E-only slides; one summary dict per slide."
     import matplotlib.pyplot as plt
@@ -365,9 +374,10 @@ def predict_slides(checkpoint, # a checkpoint (stem/.json/.safetensors) or a run
     for s, sid in zip(slides, ids):
         vr = virtual_rna(he_only_sample(s, sid, mpp=mpp), ck, out/'work', weights=weights)
         if queries: text_query(vr, list(queries))
-        with atomic_path(out/f'{sid}.h5ad') as p: vr.write_h5ad(p)
+        _write_prediction(vr, out/sid, spatialdata)
         fig = map_figure(vr); fig.savefig(out/f'{sid}.png', dpi=80, bbox_inches='tight'); plt.close(fig)
         rows.append(dict(sample_id=sid, slide=str(s), spots=int(vr.n_obs), h5ad=str(out/f'{sid}.h5ad'), png=str(out/f'{sid}.png'),
+                         zarr=str(out/f'{sid}.zarr') if spatialdata else None,
                          queries=[c for c in vr.obs.columns if c.startswith('query: ')]))
     return rows
 
