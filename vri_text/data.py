@@ -495,7 +495,7 @@ def _manifest_row(r:dict, k:int, manifest:Path) -> tuple:
 def manifest_splits(t, # the manifest table (`_manifest_table`)
                     manifest:Path, # its file, for messages
                    ) -> Splits|None:
-    "The split a manifest's `split` column gives (train / val / test on every row), or None when it has none."
+    "The split a manifest's `split` column gives (train / val / test on every row; val may be empty), or None when it has none."
     if 'split' not in t.columns or not t['split'].str.strip().any(): return None
     lab = t['split'].str.strip().str.lower()
     bad = [f"row {i + 2} ({s!r})" for i, s in enumerate(lab) if s not in ('train', 'val', 'test')]
@@ -503,9 +503,10 @@ def manifest_splits(t, # the manifest table (`_manifest_table`)
                             f"{len(bad)} rows are not: {', '.join(bad[:5])}")
     ids = [str(s).strip() for s in t['sample_id']]
     parts = {k: tuple(i for i, s in zip(ids, lab) if s == k) for k in ('train', 'val', 'test')}
-    empty = [k for k, v in parts.items() if not v]
+    empty = [k for k in ('train', 'test') if not parts[k]]
     if empty: raise DataError(f"manifest {manifest.name}: the split column puts no sample in {' and '.join(empty)}; training needs "
-                              "train and val samples and scoring a test sample (or leave the column out: folds are made instead)")
+                              "train samples and scoring a test sample (or leave the column out: a split or folds are made for you)")
+    if not parts['val']: log.info(f"manifest {manifest.name}: no val sample; validation will be a block of each training section")
     return Splits(**parts, by='given', fractions=tuple(len(v) for v in parts.values()))
 
 # %% ../nbs/01_data.ipynb #7762b5b5

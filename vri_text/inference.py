@@ -16,7 +16,7 @@ from .core import get_logger
 log = get_logger('inference')
 
 # %% auto #0
-__all__ = ['log', 'hex_spots', 'he_only_sample', 'visium_images', 'virtual_rna', 'plot_virtual', 'query_key', 'text_query']
+__all__ = ['log', 'hex_spots', 'he_only_sample', 'virtual_rna', 'plot_virtual', 'query_key', 'text_query']
 
 # %% ../nbs/08_inference.ipynb #62b2392b
 def hex_spots(wsi, # slide path (any format openslide reads)
@@ -62,23 +62,6 @@ def he_only_sample(wsi, # slide path
     log.info(f"{sid}: {len(bcs)} spots on tissue ({pitch_um:g} um hexagonal grid) of {wsi.name} ({W} x {H} px at {mpp:.4g} um/px)")
     return Sample(sid, a, wsi, mpp, None, 'he-only')
 
-# %% ../nbs/08_inference.ipynb #611b3193
-def visium_images(wsi, # slide path
-                  mpp:float, # microns per level-0 pixel
-                  hires_px:int=2000, # longest side of the hires image
-                  lowres_px:int=600, # longest side of the lowres image
-                 ) -> dict:
-    "Space Ranger's `uns['spatial'][library_id]` entry for a slide: hires and lowres RGB images (float32 in [0, 1]) and their scale factors."
-    import openslide
-    from vri_text.patching import slide_thumbnail
-    images, sf = {}, {'spot_diameter_fullres': 55.0/mpp, 'fiducial_diameter_fullres': 89.5/mpp}
-    with openslide.OpenSlide(str(wsi)) as s:
-        side = max(s.dimensions)
-        for key, px in (('hires', hires_px), ('lowres', lowres_px)):
-            img, f = slide_thumbnail(s, mpp, mpp*side/px)
-            images[key], sf[f'tissue_{key}_scalef'] = img.astype(np.float32)/255, float(f)
-    return {'images': images, 'scalefactors': sf}
-
 # %% ../nbs/08_inference.ipynb #2e73177b
 def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_only_sample
                 checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded vri_text.head.Checkpoint
@@ -96,7 +79,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
     from vri_text.core import folder_lock
     from vri_text.features import encoder_for, extract_features, load_features
     from vri_text.head import Checkpoint, load_checkpoint
-    from vri_text.patching import PatchConfig, extract_patches
+    from vri_text.patching import PatchConfig, extract_patches, visium_images
     ck = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     spec = ck.run_spec
     if patch_config is not None: spec.check_patch_config(patch_config)

@@ -26,9 +26,9 @@ _log = get_logger('patching')
 
 # %% auto #0
 __all__ = ['EDGE_POLICIES', 'SUMMARY_COLUMNS', 'PatchConfig', 'choose_level', 'patch_boxes', 'SlideReader', 'slide_thumbnail',
-           'otsu_threshold', 'is_grayscale', 'tissue_mask', 'box_fraction', 'make_pool', 'patch_digests',
-           'store_checksum', 'verify_patch_store', 'extract_patches', 'read_patch_store', 'read_dropped',
-           'plot_patch_qc', 'extract_cohort_patches']
+           'otsu_threshold', 'is_grayscale', 'tissue_mask', 'box_fraction', 'visium_images', 'make_pool',
+           'patch_digests', 'store_checksum', 'verify_patch_store', 'extract_patches', 'read_patch_store',
+           'read_dropped', 'plot_patch_qc', 'extract_cohort_patches']
 
 # %% ../nbs/02_patching.ipynb #2d48220b
 EDGE_POLICIES = ('pad', 'drop')
@@ -259,6 +259,22 @@ def box_fraction(mask, # (H, W) boolean mask
     x0, x1 = np.clip(b[:, 0], 0, w), np.clip(b[:, 2], 0, w)
     y0, y1 = np.clip(b[:, 1], 0, h), np.clip(b[:, 3], 0, h)
     return (ii[y1, x1] - ii[y0, x1] - ii[y1, x0] + ii[y0, x0]) / area
+
+# %% ../nbs/02_patching.ipynb #4de4da77
+def visium_images(wsi, # slide path
+                  mpp:float, # microns per level-0 pixel
+                  hires_px:int=2000, # longest side of the hires image
+                  lowres_px:int=600, # longest side of the lowres image
+                 ) -> dict:
+    "Space Ranger's `uns['spatial'][library_id]` entry for a slide: hires and lowres RGB images (float32 in [0, 1]) and their scale factors."
+    import openslide
+    images, sf = {}, {'spot_diameter_fullres': 55.0/mpp, 'fiducial_diameter_fullres': 89.5/mpp}
+    with openslide.OpenSlide(str(wsi)) as s:
+        side = max(s.dimensions)
+        for key, px in (('hires', hires_px), ('lowres', lowres_px)):
+            img, f = slide_thumbnail(s, mpp, mpp*side/px)
+            images[key], sf[f'tissue_{key}_scalef'] = img.astype(np.float32)/255, float(f)
+    return {'images': images, 'scalefactors': sf}
 
 # %% ../nbs/02_patching.ipynb #b894a3cd
 _LOCAL = threading.local() # per-thread cache of the one slide a reader thread has open

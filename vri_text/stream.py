@@ -182,17 +182,15 @@ def _chunk_sample(sample, k:int, rows:slice):
     a.obsm['spatial'] = sample.spatial[rows]
     return Sample(f'{sample.sample_id}-c{k:05d}', a, sample.wsi_path, sample.mpp)
 
-def _write_h5ad(out:Path, chunks:list, sample, ck, meta:dict, thumb_mpp:float):
+def _write_h5ad(out:Path, chunks:list, sample, ck, meta:dict):
     "Copy the chunks' predictions into one .h5ad, chunk by chunk, renamed into place when complete."
     import anndata as ad, h5py, pandas as pd
-    from vri_text.patching import SlideReader, slide_thumbnail
+    from vri_text.patching import visium_images
     bcs = [b for c in chunks for b in np.load(c)['barcodes'].tolist()]
     pos = pd.Index(list(map(str, sample.barcodes))).get_indexer(bcs)
     a = ad.AnnData(obs=pd.DataFrame(index=bcs), var=pd.DataFrame(index=list(ck.genes)))
     a.obsm['spatial'] = sample.spatial[pos]
-    with contextlib.closing(SlideReader(sample.wsi_path, f'sample {sample.sample_id}: ')) as sl: img, f = slide_thumbnail(sl, sample.mpp, thumb_mpp)
-    a.uns['spatial'] = {sample.sample_id: {'images': {'lowres': img.astype(np.float32) / 255},
-                                           'scalefactors': {'tissue_lowres_scalef': float(f), 'spot_diameter_fullres': 55.0 / sample.mpp}}}
+    a.uns['spatial'] = {sample.sample_id: visium_images(sample.wsi_path, sample.mpp)}   # hires and lowres, as Space Ranger leaves them
     a.uns['vri_text'] = meta
     with atomic_path(out) as tmp:
         a.write_h5ad(tmp)
@@ -219,7 +217,6 @@ def infer_slide(sample, # a Sample (counts, if any, ignored), e.g. vri_text.infe
                 workers:int|None=None, # reader threads; None: the cores, up to 8
                 block_px:int=1024, # side of one region read (dense grids: a block holds many patches)
                 keep_patches:bool=False, # keep each chunk's patch store (for captioning) instead of deleting it
-                thumb_mpp:float=8.0, # um/px of the low-resolution image stored in uns['spatial']
                 grid_min_tissue:float=0.25, # on a grid laid on an H&E-only slide (source 'he-only'), drop spots whose patch has less tissue
                 on_chunk=None, # called as on_chunk(k, n_chunks) after chunk k is saved
                 show_progress:bool|None=None, # None: follow $VRI_TEXT_PROGRESS
@@ -257,7 +254,7 @@ def infer_slide(sample, # a Sample (counts, if any, ignored), e.g. vri_text.infe
             if on_chunk is not None: on_chunk(k, nch)
         meta = dict(run_spec=ck.run_spec.to_json(), checkpoint=str(ck.path), sample_id=sid, wsi=str(sample.wsi_path), mpp=float(sample.mpp),
                     encoder_id=enc.id, fingerprint=fp, chunk_spots=int(chunk_spots))
-        done['predicted'] = _write_h5ad(out, files, sample, ck, meta, thumb_mpp)
+        done['predicted'] = _write_h5ad(out, files, sample, ck, meta)
     meta_drop = n - done['predicted']
     _log.info(f"{sid}: {done['predicted']} of {n} spots predicted ({meta_drop} dropped at patching), {nch} chunks ({done['reused']} reused) -> {out}")
     return dict(done, dropped=meta_drop, path=str(out), chunk_dir=str(cdir), seconds=time.perf_counter() - t0)
