@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import re
+import sys
 import contextlib
 import hashlib
 import tempfile
@@ -20,9 +21,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 # %% auto #0
-__all__ = ['SCALES', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'safe_name', 'folder_lock', 'RunBusy', 'run_lock',
-           'StoreError', 'store_lock', 'temp_files', 'clean_temps', 'seed_everything', 'get_device', 'vri_home',
-           'run_dir', 'hub_reachable', 'safe_id', 'inside', 'Scale', 'get_scale', 'progress', 'get_logger']
+__all__ = ['SCALES', 'NOTE', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'safe_name', 'folder_lock', 'RunBusy',
+           'run_lock', 'StoreError', 'store_lock', 'temp_files', 'clean_temps', 'seed_everything', 'get_device',
+           'vri_home', 'run_dir', 'hub_reachable', 'safe_id', 'inside', 'Scale', 'get_scale', 'progress', 'get_logger',
+           'log_to']
 
 # %% ../nbs/00_core.ipynb #d86fc334
 def _to_jsonable(o):
@@ -332,17 +334,41 @@ def progress(it:Iterable|None=None, # what to iterate over
     if disable is None: disable = os.environ.get('VRI_TEXT_PROGRESS', '1') == '0'
     return tqdm(it, desc=desc, total=total, disable=disable, dynamic_ncols=True, **kw)
 
+NOTE = 25 # log level between INFO and WARNING: the one summary line a stage shows on a notebook page
+logging.addLevelName(NOTE, 'NOTE')
+
+def _in_notebook() -> bool:
+    "Whether this runs in a Jupyter kernel (or nbdev's), where pages should show summaries, not detail."
+    ip = sys.modules['IPython'].get_ipython() if 'IPython' in sys.modules else None
+    return ip is not None and type(ip).__name__ != 'TerminalInteractiveShell'
+
 def get_logger(name:str='vri_text', # logger name; module loggers live under 'vri_text.'
                level:int|str|None=None, # level; None reads $VRI_TEXT_LOGLEVEL (default INFO)
               ) -> logging.Logger:
-    "A logger in the `vri_text` namespace with a single stream handler."
+    "A logger in the `vri_text` namespace: INFO and up to the console in a terminal, NOTE and up in a notebook ($VRI_TEXT_LOGLEVEL overrides)."
     root = logging.getLogger('vri_text')
     if not root.handlers:
         h = logging.StreamHandler()
         h.setFormatter(logging.Formatter('%(asctime)s %(name)s %(levelname)s: %(message)s', '%H:%M:%S'))
+        env = os.environ.get('VRI_TEXT_LOGLEVEL')
+        h.setLevel(env.upper() if env else (NOTE if _in_notebook() else logging.INFO))
         root.addHandler(h)
         root.propagate = False
-        root.setLevel(os.environ.get('VRI_TEXT_LOGLEVEL', 'INFO').upper())
+        root.setLevel(min(logging.INFO, logging.getLevelName(env.upper())) if env and isinstance(logging.getLevelName(env.upper()), int) else logging.INFO)
     log = logging.getLogger(name if name.startswith('vri_text') else f'vri_text.{name}')
     if level is not None: log.setLevel(level if isinstance(level, int) else level.upper())
     return log
+
+@contextlib.contextmanager
+def log_to(folder, # a run folder: the log goes to <folder>/vri_text.log (appended)
+          ):
+    "Copy every vri_text log record (INFO and up) to the run's log file for the block: the detail a notebook page leaves out."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    root = get_logger()
+    key = str((folder/'vri_text.log').resolve())
+    if any(getattr(h, 'baseFilename', None) == key for h in root.handlers): yield folder/'vri_text.log'; return   # nested: already logging there
+    h = logging.FileHandler(key, encoding='utf-8')
+    h.setFormatter(logging.Formatter('%(asctime)s %(name)s %(levelname)s: %(message)s', '%Y-%m-%d %H:%M:%S'))
+    h.setLevel(logging.INFO); root.addHandler(h)
+    try: yield folder/'vri_text.log'
+    finally: root.removeHandler(h); h.close()

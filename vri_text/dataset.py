@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .core import Config, atomic_write, folder_lock, get_logger, get_scale, run_dir, run_lock
+from .core import NOTE, Config, atomic_write, folder_lock, get_logger, get_scale, log_to, run_dir, run_lock
 
 log = get_logger('dataset')
 
@@ -92,7 +92,7 @@ def build_dataset(cohort, # a Cohort with splits attached (or any iterable of Sa
         enc_ids.add(man['encoder_id']); dropped += s.n_spots - len(b)
     if len(enc_ids) > 1: raise DataError(f"{feature_dir}: feature files come from different encoders {sorted(enc_ids)}; recompute them with one")
     n = sum(len(x) for x in Xs)
-    log.info(f"dataset: {n} spots from {len(Xs)} samples; {dropped} spots without a patch (dropped at patching) left out of the targets too")
+    log.log(NOTE, f"dataset: {n} spots from {len(Xs)} samples; {dropped} spots without a patch (dropped at patching) left out of the targets too")
     return Dataset(np.concatenate(Xs), np.concatenate(Ys), np.array(sids), np.array(bcs), list(genes), splits,
                    normalization, enc_ids.pop() if enc_ids else '')
 
@@ -279,7 +279,7 @@ def prepare_run(cohort, # a Cohort (real or synthetic)
     from vri_text.features import extract_features
     cfg = cfg or RunConfig()
     run = Path(run); run.mkdir(parents=True, exist_ok=True)
-    with run_lock(run, wait=True), folder_lock(run):  # a second writer waits, then reuses
+    with run_lock(run, wait=True), log_to(run), folder_lock(run):  # a second writer waits, then reuses
         _settle_choices(run, cfg, overwrite)
         cohort.set_splits(_load_or_split(cohort, run, cfg, overwrite))
         genes = _load_or_select(cohort, run, cfg, overwrite)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import Config, atomic_path, atomic_write, get_logger, run_lock, safe_name
+from .core import NOTE, Config, atomic_path, atomic_write, get_logger, log_to, run_lock, safe_name
 
 log = get_logger('pipeline')
 
@@ -22,7 +22,7 @@ __all__ = ['log', 'QUERIES', 'OUTPUT_CHOICES', 'STAGES', 'NEEDS', 'DERIVED', 'ST
            'clear_run', 'resolve_config', 'settle_config', 'stage_record', 'plan_stages', 'patient_groups',
            'small_cohort_split', 'PipelineRun', 'stage_data', 'gene_table', 'stage_baseline', 'cv_folds', 'stage_cv',
            'stage_captions', 'stage_align', 'run_checkpoint', 'predict_samples', 'map_figure', 'stage_predict',
-           'slide_id', 'predict_slides', 'findings', 'write_report', 'stage_report', 'run_pipeline']
+           'slide_id', 'predict_slides', 'findings', 'write_report', 'stage_report', 'copy_caches', 'run_pipeline']
 
 # %% ../nbs/08a_pipeline.ipynb #1d54475b
 QUERIES = ('tumour epithelium with atypical nuclei', 'dense immune cell infiltrate', 'fibrous stroma') # default text-query maps
@@ -463,6 +463,25 @@ def stage_report(pr:PipelineRun) -> dict:
 STAGE_FUNCS = dict(data=stage_data, baseline=stage_baseline, cv=stage_cv, captions=stage_captions, align=stage_align,
                    predict=stage_predict, report=stage_report)
 
+# %% ../nbs/08a_pipeline.ipynb #55e3664f
+def copy_caches(src, # a run folder whose patches/ and features/ to reuse
+                dst, # the new run folder
+                sample_ids=None, # the samples to take (None: all)
+               ) -> int:
+    "Hard-link (or copy) another run's patch stores and feature files into `dst`; they are checked again when reused. Returns the files taken."
+    import os
+    src, dst, n = Path(src), Path(dst), 0
+    ids = None if sample_ids is None else {str(s) for s in sample_ids}
+    for f in sorted(src.glob('patches/*.h5')) + sorted(src.glob('features/*/*')):
+        if not f.is_file() or f.name.startswith('.') or (ids is not None and f.name != 'encoder.json' and f.stem not in ids): continue
+        t = dst/f.relative_to(src)
+        if t.exists(): continue
+        t.parent.mkdir(parents=True, exist_ok=True)
+        try: os.link(f, t)
+        except OSError: shutil.copy2(f, t)
+        n += 1
+    return n
+
 # %% ../nbs/08a_pipeline.ipynb #874cc798
 def run_pipeline(source, # cohort source (manifest CSV, folder, .zarr); None: the one the run recorded
                  run, # the run folder
@@ -477,7 +496,7 @@ def run_pipeline(source, # cohort source (manifest CSV, folder, .zarr); None: th
     "Run the pipeline's stages on a cohort in a run folder, resuming at the first unfinished one; return the stage records."
     from vri_text.dataset import open_cohort, record_cohort, run_cohort
     run = Path(run)
-    with run_lock(run, wait=wait):
+    with run_lock(run, wait=wait), log_to(run):
         cfg = settle_config(run, choices, overwrite=overwrite)
         cohort = open_cohort(source) if source is not None else run_cohort(run)
         if cohort is None: raise FileNotFoundError(f"run {run} records no cohort; pass the cohort source (--cohort)")
@@ -487,9 +506,9 @@ def run_pipeline(source, # cohort source (manifest CSV, folder, .zarr); None: th
         todo = plan_stages(stages, done)
         out = {}
         for st in todo:
-            if st in done and st != 'report': log.info(f"{st}: done earlier ({stage_record(run, st)['finished']}); reusing"); continue
+            if st in done and st != 'report': log.log(NOTE, f"{st}: done earlier ({stage_record(run, st)['finished']}); reusing"); continue
             t0 = time.perf_counter()
             out[st] = _record(run, st, t0, STAGE_FUNCS[st](pr))
-            log.info(f"{st}: finished in {out[st]['seconds']:.0f} s")
+            log.log(NOTE, f"{st}: finished in {out[st]['seconds']:.0f} s")
         if 'report' not in todo: out['report'] = _record(run, 'report', time.perf_counter(), stage_report(pr))
         return {s: stage_record(run, s) for s in STAGES if stage_record(run, s) is not None}
