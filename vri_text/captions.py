@@ -34,7 +34,7 @@ __all__ = ['log', 'MAX_WORDS', 'CAPTION_COLUMNS', 'KINDS', 'CAPTION_PROMPT', 'SE
            'MorphologyCaptioner', 'morphology_captioner', 'caption_kind', 'truth_sentence', 'spot_uniforms',
            'truth_captions', 'TruthCaptioner', 'truth_captioner', 'shuffle_assignment', 'ShuffledCaptioner',
            'shuffled_captioner', 'ContextCaptioner', 'context_captioner', 'load_captions', 'caption_stores',
-           'get_captioner', 'captions_path', 'caption_run', 'training_stores', 'kind_agreement']
+           'seed_measures', 'get_captioner', 'captions_path', 'caption_run', 'training_stores', 'kind_agreement']
 
 # %% ../nbs/06_captioning.ipynb #f92e8990
 MAX_WORDS = 25 # the poster's caption limit
@@ -493,10 +493,12 @@ DEFAULT_REFERENCE = {'tissue': (0.97, 0.09), 'nuclear_fraction': (0.16, 0.12), '
 MEASURE_CACHE_SIZE = 200_000 # patches whose measures this process keeps (80 bytes each), so calibration and captioning measure a patch once
 _MEASURED:dict = {}  # blake2b of a patch's shape and pixels -> its measures (MEASURES order)
 
-def _measure(a:np.ndarray) -> np.ndarray:
-    "(B, len(MEASURES)) float64 measures of a uint8 batch, read off `handcrafted_features`."
-    from vri_text.features import handcrafted_feature_names, handcrafted_features
-    f = handcrafted_features(a).astype(np.float64)
+def _patch_key(x:np.ndarray) -> bytes: return hashlib.blake2b(repr(x.shape).encode() + x.tobytes(), digest_size=16).digest()
+
+def _measures_of(f:np.ndarray) -> np.ndarray:
+    "(B, len(MEASURES)) float64 measures from (B, D) `handcrafted_features` rows."
+    from vri_text.features import handcrafted_feature_names
+    f = np.asarray(f).astype(np.float64)
     col = {n: i for i, n in enumerate(handcrafted_feature_names())}
     g = lambda n: f[:, col[n]]
     o = f[:, [col[f'grad_orient{k}'] for k in range(8)]]
@@ -506,6 +508,11 @@ def _measure(a:np.ndarray) -> np.ndarray:
                      e/(h + e + 1e-3), (g('R_mean') + g('G_mean') + g('B_mean'))/3, np.log(g('glcm_d3_contrast') + 1e-3),
                      axial.max(1) - axial.min(1)], 1)
 
+def _measure(a:np.ndarray) -> np.ndarray:
+    "(B, len(MEASURES)) float64 measures of a uint8 batch."
+    from vri_text.features import handcrafted_features
+    return _measures_of(handcrafted_features(a))
+
 def morphology_measures(imgs, # uint8 (B, H, W, 3) RGB patches at 0.5 um/px
                         *,
                         cache:bool=True, # look up patches measured before in this process (False: measure every patch)
@@ -513,7 +520,7 @@ def morphology_measures(imgs, # uint8 (B, H, W, 3) RGB patches at 0.5 um/px
     "The ten morphology measures of each patch (a DataFrame, one row per patch)."
     import pandas as pd
     a = _as_batch(imgs)
-    keys = [hashlib.blake2b(repr(x.shape).encode() + x.tobytes(), digest_size=16).digest() for x in a]
+    keys = [_patch_key(x) for x in a]
     todo = [i for i, k in enumerate(keys) if not cache or k not in _MEASURED]
     new = dict(zip(todo, _measure(a[todo]))) if todo else {}
     rows = np.array([new[i] if i in new else _MEASURED[k] for i, k in enumerate(keys)]).reshape(len(a), len(MEASURES))
@@ -1009,6 +1016,31 @@ def _caption_locked(paths, captioner, out_path:Path, batch_size:int):
              + (f"; {n_empty} empty captions (no answer)" if n_empty else ''))
     return table
 
+# %% ../nbs/06_captioning.ipynb #f4a6100f
+def seed_measures(features, # a folder of handcrafted feature files, one per sample (e.g. run/features/handcrafted_v2)
+                  stores, # the patch stores (a store, a folder, or a list) whose patches to remember
+                 ) -> int:
+    "Remember the morphology measures of the stores' patches from their handcrafted feature files, where a file's manifest names these very patches; the count remembered."
+    import h5py
+    from vri_text.features import get_encoder, load_features, read_manifest, read_store_meta, resolve_stores
+    hid, n, skipped = get_encoder('handcrafted').id, 0, []
+    for p in resolve_stores(stores):
+        ff = Path(features)/f'{p.stem}.h5'
+        man = read_manifest(ff) if ff.is_file() else None
+        if man is None or man.get('encoder_id') != hid or man.get('dtype') != 'float32' or man.get('patch_fingerprint') != read_store_meta(p)['fingerprint']:
+            skipped.append(p.stem); continue
+        if n + man['n_patches'] > MEASURE_CACHE_SIZE: skipped.append(p.stem); continue   # would push out what it remembers
+        feats, _, _ = load_features(ff)
+        with h5py.File(p, 'r') as f:
+            for i in range(0, len(feats), 256):
+                a = f['img'][i:i + 256]
+                _MEASURED.update(zip([_patch_key(x) for x in a], _measures_of(feats[i:i + len(a)])))
+        n += len(feats)
+    while len(_MEASURED) > MEASURE_CACHE_SIZE: _MEASURED.pop(next(iter(_MEASURED)))
+    log.info(f"morphology: measures of {n} patches taken from their {hid} features in {features}"
+             + (f"; {len(skipped)} stores without matching feature files are measured from their pixels" if skipped else ''))
+    return n
+
 # %% ../nbs/06_captioning.ipynb #0157f3bd
 CAPTIONERS = ('medvlm-r1', 'qwen2-vl-tiny', 'qwen2.5-vl-tiny', 'llava-tiny', 'llava-onevision-tiny', 'morphology', 'context-morphology', 'truth')
 CAPTIONER_PATTERNS = ('hf:<model id or folder>',) # names with a part the user fills in
@@ -1062,9 +1094,13 @@ def caption_run(run, # run folder with patches/
                 **kw, # other get_captioner arguments
                ):
     "Caption a run's patches into `run/captions/<captioner>.csv` (resumable); return the table (path in `.attrs['path']`)."
+    from vri_text.features import get_encoder
     run = Path(run)
     stores = run/'patches'
     if not stores.is_dir(): raise FileNotFoundError(f"run {run} has no patches/ folder; run the patching stage first (vri_text.dataset.prepare_run)")
+    if (captioner.lower() == 'morphology' if isinstance(captioner, str) else type(captioner) is MorphologyCaptioner):
+        hc = run/'features'/safe_name(get_encoder('handcrafted').id)   # where prepare_run keeps a handcrafted run's features
+        if hc.is_dir(): seed_measures(hc, stores)
     if isinstance(captioner, str):
         if captioner.lower() in ('morphology', 'context-morphology') and 'calibrate' not in kw: kw['calibrate'] = training_stores(run)
         if captioner.lower() == 'truth': kw.setdefault('truth_root', run/'cohort')
