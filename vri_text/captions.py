@@ -571,8 +571,11 @@ class MorphologyCaptioner(Captioner):
     tissue:Any=None # TissuePreset of the sentences (None: colon)
     def describe(self, imgs):
         "Measures, z-scores, kind scores, the chosen kind and the caption of each patch (a DataFrame)."
+        return self.describe_measures(morphology_measures(imgs))
+    def describe_measures(self, M):
+        "`describe` from measures already taken (a DataFrame from `morphology_measures`)."
         import pandas as pd
-        M = morphology_measures(imgs)
+        M = M.reset_index(drop=True)
         Z = pd.DataFrame({m: np.clip((M[m] - c)/s, -Z_CLIP, Z_CLIP) for m, (c, s) in self.reference.items()})
         S = pd.DataFrame({k: sum(w*Z[m] for m, w in r.items())/sum(abs(w) for w in r.values()) for k, r in MORPHOLOGY_RULES.items()})
         S['normal_mucosa'] = NORMAL_MARGIN
@@ -814,6 +817,8 @@ def shuffled_captioner(captions, # source caption table (one captioner)
                              mapping=dict(zip(zip(src.sample_id, src.barcode), caps)))
 
 # %% ../nbs/06_captioning.ipynb #69717c92
+_CONTEXT_MEASURED:dict = {}  # (slide path, mtime, size, spot x, y, patch side, context, view px) -> measures of that context view
+
 @dataclass(repr=False)
 class ContextCaptioner(MorphologyCaptioner):
     "Morphology captions of a spot's surroundings read from the slide at a coarser scale, the patch itself blanked: a view the encoder never gets."
@@ -827,10 +832,7 @@ class ContextCaptioner(MorphologyCaptioner):
              ) -> np.ndarray:
         "uint8 (B, view_px, view_px, 3) context views, the central patch's area painted white."
         from PIL import Image
-        path = (self.slides or {}).get(sample_id) or attrs.get('wsi_path')
-        side0 = attrs.get('patch_size_level0')
-        if not path or side0 is None: raise ValueError(f"{self.id}: sample {sample_id}: the patch store records no wsi_path/patch_size_level0; pass slides={{sample: path}}")
-        if not Path(path).exists(): raise FileNotFoundError(f"{self.id}: sample {sample_id}: slide {path} does not exist (moved?); pass slides={{'{sample_id}': path}}")
+        path, side0 = self._source(sample_id, attrs)
         sr = self._reader(sample_id, str(path))
         if True:
             big = float(side0)*self.context
@@ -846,6 +848,25 @@ class ContextCaptioner(MorphologyCaptioner):
         h = int(round(self.view_px/self.context/2)); c = self.view_px//2
         out[:, c - h:c + h, c - h:c + h] = 255
         return out
+    def _source(self, sample_id:str, attrs:dict) -> tuple:
+        "(slide path, patch side in level-0 pixels) of a sample, or an error saying what to pass."
+        path = (self.slides or {}).get(sample_id) or attrs.get('wsi_path')
+        side0 = attrs.get('patch_size_level0')
+        if not path or side0 is None: raise ValueError(f"{self.id}: sample {sample_id}: the patch store records no wsi_path/patch_size_level0; pass slides={{sample: path}}")
+        if not Path(path).exists(): raise FileNotFoundError(f"{self.id}: sample {sample_id}: slide {path} does not exist (moved?); pass slides={{'{sample_id}': path}}")
+        return str(path), float(side0)
+    def measures(self, sample_id:str, coords, attrs:dict):
+        "Morphology measures of the spots' context views (a DataFrame); a view measured before in this process (same slide file, spot, geometry) is not read again."
+        import pandas as pd
+        path, side0 = self._source(sample_id, attrs)
+        st, xy = Path(path).stat(), np.asarray(coords, float).reshape(-1, 2)
+        keys = [(path, st.st_mtime_ns, st.st_size, x, y, side0, self.context, self.view_px) for x, y in xy.tolist()]
+        miss = [i for i, k in enumerate(keys) if k not in _CONTEXT_MEASURED]
+        new = dict(zip(miss, morphology_measures(self.views(sample_id, xy[miss], attrs), cache=False).to_numpy())) if miss else {}
+        rows = [new[i] if i in new else _CONTEXT_MEASURED[k] for i, k in enumerate(keys)]
+        _CONTEXT_MEASURED.update((keys[i], v) for i, v in new.items())
+        while len(_CONTEXT_MEASURED) > MEASURE_CACHE_SIZE: _CONTEXT_MEASURED.pop(next(iter(_CONTEXT_MEASURED)))
+        return pd.DataFrame(np.array(rows).reshape(len(keys), len(MEASURES)), columns=list(MEASURES))
     def _reader(self, sample_id:str, path:str):
         "The open slide of the sample (kept open across batches of the same sample)."
         from vri_text.patching import SlideReader
@@ -860,25 +881,27 @@ class ContextCaptioner(MorphologyCaptioner):
         if sr is not None: sr.close()
     def _caption_spots(self, imgs, sample_id, barcodes, coords, attrs):
         if coords is None: raise ValueError(f"{self.id}: needs the spots' coordinates; caption through caption_stores")
-        return list(self.describe(self.views(sample_id, coords, attrs))['caption'])
+        return list(self.describe_measures(self.measures(sample_id, coords, attrs))['caption'])
     def calibrate(self, stores, # patch stores (a store, a folder, or a list): the training samples'
                   max_patches:int=2000, # most spots to read, spread evenly over the stores
                  ) -> ContextCaptioner:
         "A copy whose reference is the median/IQR of the measures on the context views of the stores' spots."
-        import h5py
+        import h5py, pandas as pd
         from vri_text.features import resolve_stores
         paths = resolve_stores(stores)
         if not paths: raise FileNotFoundError(f"context calibration: no patch stores in {stores}")
-        per = max(1, max_patches//len(paths)); views = []
+        per = max(1, max_patches//len(paths)); ms = []
         for p in paths:
             with h5py.File(p, 'r') as f: xy, attrs = f['coords'][:], dict(f.attrs)
             pick = np.unique(np.linspace(0, len(xy) - 1, min(per, len(xy))).round().astype(int))
-            views.append(self.views(p.stem, xy[pick], attrs))
-        v = np.concatenate(views)
-        log.info(f"context morphology: reference calibrated on the context views of {len(v)} spots of {len(paths)} stores")
-        return context_captioner(morphology_reference(morphology_measures(v)), calibrated_on=len(v), context=self.context, view_px=self.view_px,
+            ms.append(self.measures(p.stem, xy[pick], attrs))
+        M = pd.concat(ms, ignore_index=True)
+        log.info(f"context morphology: reference calibrated on the context views of {len(M)} spots of {len(paths)} stores")
+        return context_captioner(morphology_reference(M), calibrated_on=len(M), context=self.context, view_px=self.view_px,
                                  slides=self.slides, tissue=self.tissue or 'colon')
 
+
+# %% ../nbs/06_captioning.ipynb #ab30d053
 def context_captioner(reference:dict|None=None, # measure -> (centre, spread); None: DEFAULT_REFERENCE (calibrate before use)
                       *,
                       calibrated_on:int=0, # spots the reference came from
