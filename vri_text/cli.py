@@ -208,10 +208,12 @@ def _check_models(cfg):
     "The captioner and the text encoder can be had: known names, folders that exist, hub models cached or reachable."
     import os
     from vri_text.core import hub_reachable
+    from vri_text.captions import CAPTIONERS, TISSUES
     cap = cfg.captioner
-    known = ('morphology', 'context-morphology', 'medvlm-r1', 'qwen2-vl-tiny')
+    known = [c for c in CAPTIONERS if c != 'truth']   # 'truth' reads the synthetic generator's ground truth: notebooks only
     if not (cap in known or (cap.startswith('hf:') and len(cap) > 3)):
-        raise UsageError(f"unknown captioner {cap!r}; use morphology (offline), medvlm-r1, or hf:<model id or folder>")
+        raise UsageError(f"unknown captioner {cap!r}; use morphology (offline), medvlm-r1, or hf:<model id or folder> (also: {', '.join(known)})")
+    if cfg.tissue not in TISSUES: print(f"note: --tissue {cfg.tissue}: no preset of that name ({', '.join(TISSUES)}); the generic wording is used with its name in the prompt")
     if cap == 'medvlm-r1' and cfg.captioner_weights not in (None, 'random') and not Path(cfg.captioner_weights).is_dir():
         raise UsageError(f"--captioner-weights {cfg.captioner_weights}: no such folder (a MedVLM-R1 folder saved with save_pretrained)")
     if cap == 'medvlm-r1' and cfg.captioner_weights is None and not os.environ.get('VRI_TEXT_MEDVLM_PATH') \

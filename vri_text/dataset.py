@@ -168,7 +168,7 @@ def _load_or_split(cohort, run:Path, cfg:RunConfig, overwrite:bool=False):
     "The run's split: the user's (on the cohort, or `cfg.splits_file`) if given, else a seeded one; a conflicting saved split is an error."
     from vri_text.data import DataError, Splits, split_cohort
     p = run/'splits.json'
-    saved = Splits.load(p) if p.exists() and not overwrite else None
+    saved = Splits.load(p) if p.exists() else None
     user, src = getattr(cohort, 'splits', None), 'the split set on the cohort'
     if cfg.splits_file:
         f = Splits.load(cfg.splits_file)
@@ -176,15 +176,15 @@ def _load_or_split(cohort, run:Path, cfg:RunConfig, overwrite:bool=False):
         user, src = f, f'splits_file {cfg.splits_file}'
         cohort.set_splits(user)   # checks every sample is in exactly one split
     if user is not None:
-        if saved is not None and not _same_split(saved, user):
+        if saved is not None and not _same_split(saved, user) and not overwrite:
             raise DataError(f"{p}: this run folder was split differently from {src}; a run keeps one split (genes, patches and heads depend on it): {_REDO}")
-        if saved is None: user.save(p)
+        if saved is None or not _same_split(saved, user): user.save(p)
         log.info(f"split: {src} ({len(user.train)}/{len(user.val)}/{len(user.test)} samples), honoured")
         return user
     if saved is not None:
         if sorted(saved.train + saved.val + saved.test) == sorted(cohort.ids) and saved.seed == cfg.split_seed and tuple(saved.fractions) == tuple(cfg.fractions):
             return saved
-        raise DataError(f"{p}: the saved split is of other samples or another seed/fractions than this run asks for "
+        if not overwrite: raise DataError(f"{p}: the saved split is of other samples or another seed/fractions than this run asks for "
                         f"(seed {saved.seed} vs {cfg.split_seed}, fractions {tuple(saved.fractions)} vs {tuple(cfg.fractions)}); {_REDO}")
     s = split_cohort(cohort, cfg.fractions, seed=cfg.split_seed)
     s.save(p)
@@ -227,10 +227,12 @@ def _load_or_select(cohort, run:Path, cfg:RunConfig, overwrite:bool=False) -> li
     p = run/'genes.json'
     want = dict(n=cfg.n_genes, normalization=cfg.normalization, min_frac=cfg.min_frac, train=sorted(cohort.splits.train),
                 counts=counts_fingerprint(cohort, cohort.splits.train))
-    if p.exists() and not overwrite:
+    if p.exists():
         saved = json.loads(p.read_text())
         diff = [k for k in want if saved.get(k) != want[k]]
         if not diff: return saved['genes']
+        if overwrite: log.info(f"{p}: choosing the genes again (overwrite): {', '.join(diff)} changed")
+    if p.exists() and not overwrite:
         why = 'the training samples\' counts changed since (a regenerated or edited cohort)' if diff == ['counts'] else \
               f"they were chosen with other {', '.join(diff)} ({', '.join(f'{saved.get(k)!r}' for k in diff if k != 'counts')} saved)"
         raise DataError(f"{p}: this run's genes cannot be reused: {why}; {_REDO}")

@@ -246,8 +246,7 @@ def stage_captions(pr:PipelineRun) -> dict:
     from collections import Counter
     from vri_text.captions import caption_kind, caption_run
     pr.dataset()   # patches and the split (a captioner is calibrated on training patches only)
-    kw = {} if pr.cfg.tissue == 'colon' else dict(tissue=pr.cfg.tissue)
-    caps = caption_run(pr.run, pr.cfg.captioner, weights=pr.cfg.captioner_weights, **kw)
+    caps = caption_run(pr.run, pr.cfg.captioner, weights=pr.cfg.captioner_weights, tissue=pr.cfg.tissue)
     kinds = Counter(caption_kind(c) or 'none named' for c in caps.caption)
     return dict(captioner=str(caps.captioner.iloc[0]), n=int(len(caps)), empty=int((caps.caption == '').sum()),
                 table=str(Path(caps.attrs['path']).relative_to(pr.run)), kinds=dict(kinds.most_common()))
