@@ -167,7 +167,9 @@ def _check_feature_file(run:Path, p:Path, rep:RunReport, meta:dict|None) -> dict
     diff = [k for k in want if json.dumps(man.get(k), sort_keys=True) != json.dumps(want[k], sort_keys=True)]
     if diff:
         rep.problems.append(Problem(rel, 'stale', f"made from other patches than patches/{p.stem}.h5 holds now ({', '.join(diff)} differ); {todo}")); return None
-    with h5py.File(p, 'r') as f: x, b, c = f['features'][:], f['barcode'][:], f['coords'][:]
+    try:
+        with h5py.File(p, 'r') as f: x, b, c = f['features'][:], f['barcode'][:], f['coords'][:]
+    except (OSError, KeyError) as e: rep.problems.append(Problem(rel, 'unreadable', f"its arrays cannot be read ({e}); {todo}")); return None
     fb, sb = [bytes(v) for v in b], [bytes(v) for v in meta['barcodes']]
     if fb != sb:
         k = next((i for i, (u, v) in enumerate(zip(fb, sb)) if u != v), min(len(fb), len(sb)))
@@ -396,7 +398,7 @@ def _check_stages(run:Path, rep:RunReport, recs:dict, encs:dict):
         try: files = [str(f) for f in _stage_files(stage, r.get('summary') or {}, recs)]
         except (KeyError, TypeError, ValueError) as e:
             rep.problems.append(Problem(name, 'unreadable', f"its summary lacks what the {stage} stage records ({type(e).__name__}: {e}); redo the stage: {_redo(run, stage)}")); continue
-        outside = [f for f in files if not _safe(lambda f: inside(run, run/f), f)]
+        outside = [f for f in files if '\0' in f or not _safe(lambda f: inside(run, run/f), f)]
         if outside: rep.problems.append(Problem(name, 'edited', f"names {outside[0]!r}, which is not a file inside the run folder (a record names only the run's own files); redo the stage: {_redo(run, stage)}"))
         for f in (f for f in files if f not in outside and not (run/f).exists()):
             rep.problems.append(Problem(f, 'missing', f"{name} records the {stage} stage as finished, but this file it wrote is gone; redo it: {_redo(run, stage)}"))
@@ -424,7 +426,8 @@ def verify_run(run_dir, # a run folder (records, patches/, features/<encoder>/, 
               ) -> RunReport:
     "Check a run folder: nothing partial, edited, stale or missing, and its records, features and checkpoints in agreement."
     run = Path(run_dir)
-    if not run.is_dir(): raise FileNotFoundError(f"run folder {run} does not exist")
+    if not run.exists(): raise FileNotFoundError(f"run folder {run} does not exist")
+    if not run.is_dir(): raise NotARunFolder(f"{run} is a file, not a vri_text run folder; give the folder `vri_text run --run` wrote")
     _refuse_non_run(run)
     rep = RunReport(run)
     _check_temps(run, rep)
