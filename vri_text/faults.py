@@ -19,15 +19,15 @@ import numpy as np
 from .core import StoreError
 
 # %% auto #0
-__all__ = ['STAGES', 'Problem', 'RunReport', 'verify_run', 'verify_main', 'run_stage', 'stage_command', 'stage_outputs',
-           'content_digest', 'run_digests']
+__all__ = ['RUN_RECORDS', 'RUN_FOLDERS', 'STAGES', 'Problem', 'RunReport', 'NotARunFolder', 'run_evidence', 'verify_run',
+           'verify_main', 'run_stage', 'stage_command', 'stage_outputs', 'content_digest', 'run_digests']
 
 # %% ../nbs/12_faults.ipynb #c2435b6d
 @dataclass
 class Problem:
     "One thing wrong in a run folder."
     path:str # the file, relative to the run folder
-    kind:str # 'partial', 'edited', 'unverified', 'unreadable', 'stale', 'bad-values', 'checkpoint'
+    kind:str # 'partial', 'edited', 'relabelled', 'unverified', 'unreadable', 'stale', 'bad-values', 'checkpoint', 'missing', 'mismatch' (notes: 'unverifiable')
     detail:str # what is wrong and what to do
 
 @dataclass
@@ -37,19 +37,46 @@ class RunReport:
     checked:dict=field(default_factory=dict) # what was checked -> how many
     problems:list=field(default_factory=list) # Problems
     busy:list=field(default_factory=list) # temporary files of writers still running (their store is locked): not problems
+    notes:list=field(default_factory=list) # Problems that cannot be checked but are not wrong (e.g. feature files older than their content hash)
     @property
     def ok(self) -> bool: return not self.problems
     def table(self):
-        "The problems as a DataFrame (path, kind, detail)."
+        "The problems (and notes) as a DataFrame (path, kind, detail)."
         import pandas as pd
-        return pd.DataFrame([asdict(p) for p in self.problems], columns=['path', 'kind', 'detail'])
+        return pd.DataFrame([asdict(p) for p in self.problems + self.notes], columns=['path', 'kind', 'detail'])
     def __str__(self):
         head = f"{self.run}: " + ', '.join(f"{v} {k}" for k, v in self.checked.items()) + ' checked'
-        lines = [head, 'OK: nothing stale, partial or edited' if self.ok else f"{len(self.problems)} problem(s):"]
+        lines = [head, 'OK: nothing missing, stale, partial, edited or inconsistent' if self.ok else f"{len(self.problems)} problem(s):"]
         lines += [f"  {p.kind:<10} {p.path}: {p.detail}" for p in self.problems]
+        lines += [f"  note       {p.path}: {p.detail}" for p in self.notes]
         lines += [f"  busy       {b}: being written by a running process (its store is locked)" for b in self.busy]
         return '\n'.join(lines)
     __repr__ = __str__
+
+class NotARunFolder(ValueError):
+    "A folder that holds nothing a vri_text run writes (`verify_main` exits 2)."
+
+# %% ../nbs/12_faults.ipynb #24b24580
+RUN_RECORDS = ('pipeline.json', 'cohort.json', 'run.json', 'splits.json', 'genes.json') # the records prepare_run and `vri_text run` write
+RUN_FOLDERS = ('stages', 'features', 'baseline', 'alignment', 'cv', 'captions', 'predictions') # folders only a run holds
+
+def run_evidence(run # a folder
+                ) -> list:
+    "What in `run` says a vri_text run wrote it: its records and stage folders (and patches/, unless it sits in a HEST-1k root)."
+    run = Path(run)
+    have = [n for n in RUN_RECORDS if (run/n).is_file()] + [f'{n}/' for n in RUN_FOLDERS if (run/n).is_dir()]
+    if (run/'patches').is_dir() and not ((run/'st').is_dir() or (run/'wsis').is_dir()): have.append('patches/')
+    return have
+
+def _refuse_non_run(run:Path):
+    "A `NotARunFolder` (one line: what the folder is, what a run holds) when nothing in `run` was written by a run."
+    if run_evidence(run): return
+    names = sorted(p.name for p in run.iterdir() if not p.name.startswith('.'))
+    cohort = any(n in ('manifest.csv', 'outs', 'st', 'wsis') or n.endswith(('.h5ad', '.zarr')) for n in names) or any((run/n/'outs').is_dir() for n in names)
+    what = ('it is empty' if not names else 'it looks like a cohort: give it to `vri_text run --cohort`' if cohort
+            else f"it holds {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}")
+    raise NotARunFolder(f"{run} is not a vri_text run folder ({what}); a run folder holds what `vri_text run` or prepare_run "
+                        f"writes: {', '.join(RUN_RECORDS)}, patches/, features/<encoder>/, baseline/<encoder>/, stages/")
 
 # %% ../nbs/12_faults.ipynb #d32afc1a
 def _is_locked(store:Path) -> bool:
@@ -77,12 +104,16 @@ def _check_temps(run:Path, rep:RunReport):
                                                           "the next run of that stage removes it (or delete it)"))
     rep.checked['temporary files'] = len(rep.busy) + sum(p.kind == 'partial' for p in rep.problems)
 
+def _files(folder:Path, pattern:str) -> list:
+    "Finished files matching `pattern` in `folder` (hidden temporary and lock files left out), sorted."
+    return sorted(p for p in folder.glob(pattern) if not p.name.startswith('.')) if folder.is_dir() else []
+
 def _check_patches(run:Path, rep:RunReport) -> dict:
     "Verify every patch store's pixels; returns {sample_id: store meta} of the readable ones."
     from vri_text.patching import verify_patch_store
     from vri_text.features import read_store_meta
     metas, n = {}, 0
-    stores = sorted(p for p in (run/'patches').glob('*.h5') if not p.name.startswith('.')) if (run/'patches').is_dir() else []
+    stores = _files(run/'patches', '*.h5')
     for p in stores:
         rel = str(p.relative_to(run))
         try: n += verify_patch_store(p)
@@ -95,39 +126,9 @@ def _check_patches(run:Path, rep:RunReport) -> dict:
     rep.checked['patch stores'], rep.checked['patches'] = len(stores), n
     return metas
 
-def _check_features(run:Path, rep:RunReport, metas:dict):
-    import h5py
-    from vri_text.features import read_manifest
-    files = sorted(p for p in (run/'features').glob('*/*.h5') if not p.name.startswith('.')) if (run/'features').is_dir() else []
-    todo = 'delete it and rerun extract_features'
-    for p in files:
-        rel = str(p.relative_to(run))
-        man = read_manifest(p)
-        if man is None:
-            try:
-                with h5py.File(p, 'r'): pass
-                rep.problems.append(Problem(rel, 'partial', f"feature file incomplete (its run was interrupted); {todo}"))
-            except OSError as e: rep.problems.append(Problem(rel, 'unreadable', f"not readable as HDF5 (truncated? {e}); {todo}"))
-            continue
-        meta = metas.get(p.stem)
-        if meta is None:
-            rep.problems.append(Problem(rel, 'stale', f"no readable patch store patches/{p.stem}.h5 for it; {todo} after patching"))
-            continue
-        diff = [k for k in ('patch_settings', 'patch_fingerprint', 'n_patches')
-                if json.dumps(man.get(k), sort_keys=True) != json.dumps({'patch_settings': meta['settings'], 'patch_fingerprint': meta['fingerprint'],
-                                                                          'n_patches': meta['n']}[k], sort_keys=True)]
-        if diff:
-            rep.problems.append(Problem(rel, 'stale', f"made from other patches than patches/{p.stem}.h5 holds now ({', '.join(diff)} differ); {todo}"))
-            continue
-        with h5py.File(p, 'r') as f: x = f['features'][:]
-        if not np.isfinite(x).all():
-            rep.problems.append(Problem(rel, 'bad-values', f"{int((~np.isfinite(x)).any(1).sum())} rows hold NaN/inf; {todo}"))
-    rep.checked['feature files'] = len(files)
-
 def _check_captions(run:Path, rep:RunReport, metas:dict):
-    import h5py
     from vri_text.captions import load_captions
-    tables = sorted(p for p in (run/'captions').glob('*.csv') if not p.name.startswith('.')) if (run/'captions').is_dir() else []
+    tables = _files(run/'captions', '*.csv')
     n = 0
     for p in tables:
         rel = str(p.relative_to(run))
@@ -145,16 +146,268 @@ def _check_captions(run:Path, rep:RunReport, metas:dict):
                                                                  f"(e.g. {sorted(extra)[:2]}); caption again into a new table"))
     rep.checked['caption rows'] = n
 
-def _check_checkpoints(run:Path, rep:RunReport):
-    "Load every checkpoint (`*.safetensors` with its `.json`) under the run with the engine's own integrity checks."
-    cks = sorted(p.with_suffix('.json') for p in run.rglob('*.safetensors') if p.with_suffix('.json').exists() and not p.name.startswith('.'))
-    if not cks: return
-    from vri_text.train import load_checkpoint
-    for p in cks:
-        try: load_checkpoint(p)
-        except Exception as e: rep.problems.append(Problem(str(p.relative_to(run)), 'checkpoint', f"{type(e).__name__}: {e}"))
+# %% ../nbs/12_faults.ipynb #35f726d6
+_ENC_KEYS = ('encoder_id', 'encoder', 'weights', 'out_dim', 'precision') # what encoder.json and every feature manifest of its folder share
+
+def _check_feature_file(run:Path, p:Path, rep:RunReport, meta:dict|None) -> dict|None:
+    "Check one feature file against its patch store and its own content hash; its manifest when it is usable."
+    import h5py
+    from vri_text.features import FEATURES_SHA256, feature_digest, read_manifest
+    rel, todo = str(p.relative_to(run)), 'delete it and rerun extract_features (the data stage recomputes it)'
+    man = read_manifest(p)
+    if man is None:
+        try:
+            with h5py.File(p, 'r'): pass
+            rep.problems.append(Problem(rel, 'partial', f"feature file incomplete (its run was interrupted); {todo}"))
+        except OSError as e: rep.problems.append(Problem(rel, 'unreadable', f"not readable as HDF5 (truncated? {e}); {todo}"))
+        return None
+    if meta is None:
+        rep.problems.append(Problem(rel, 'stale', f"no readable patch store patches/{p.stem}.h5 for it; {todo} after patching")); return None
+    want = {'patch_settings': meta['settings'], 'patch_fingerprint': meta['fingerprint'], 'n_patches': meta['n']}
+    diff = [k for k in want if json.dumps(man.get(k), sort_keys=True) != json.dumps(want[k], sort_keys=True)]
+    if diff:
+        rep.problems.append(Problem(rel, 'stale', f"made from other patches than patches/{p.stem}.h5 holds now ({', '.join(diff)} differ); {todo}")); return None
+    try:
+        with h5py.File(p, 'r') as f: x, b, c = f['features'][:], f['barcode'][:], f['coords'][:]
+    except (OSError, KeyError) as e: rep.problems.append(Problem(rel, 'unreadable', f"its arrays cannot be read ({e}); {todo}")); return None
+    fb, sb = [bytes(v) for v in b], [bytes(v) for v in meta['barcodes']]
+    if fb != sb:
+        k = next((i for i, (u, v) in enumerate(zip(fb, sb)) if u != v), min(len(fb), len(sb)))
+        row = lambda L: repr(L[k].decode(errors='replace')) if k < len(L) else 'nothing'
+        rep.problems.append(Problem(rel, 'relabelled', f"its barcodes are not its patch store's, in order (row {k} holds {row(fb)} here, {row(sb)} in "
+                                                        f"patches/{p.stem}.h5): its features would be matched to other spots' expression; {todo}"))
+    elif FEATURES_SHA256 in man and feature_digest(x, b, c) != man[FEATURES_SHA256]:
+        rep.problems.append(Problem(rel, 'edited', f"its features or coordinates differ from what extract_features wrote (its {FEATURES_SHA256}); {todo}"))
+    elif not np.isfinite(x).all():
+        rep.problems.append(Problem(rel, 'bad-values', f"{int((~np.isfinite(x)).any(1).sum())} rows hold NaN/inf; {todo}"))
+    elif x.ndim != 2 or x.shape[1] != man.get('out_dim'):
+        rep.problems.append(Problem(rel, 'mismatch', f"features of shape {x.shape} where its manifest says out_dim {man.get('out_dim')}; {todo}"))
+    return dict(man, _unhashed=FEATURES_SHA256 not in man)
+
+def _check_encoder_dir(run:Path, d:Path, rep:RunReport, metas:dict, stores:list) -> dict:
+    "Check one encoder folder: every feature file, encoder.json against them, a file for every patch store; {sample: manifest} of the usable files."
+    files = _files(d, '*.h5'); rel = str(d.relative_to(run))
+    mans = {p.stem: m for p in files if (m := _check_feature_file(run, p, rep, metas.get(p.stem))) is not None}
+    for sid in sorted(set(stores) - {p.stem for p in files}):
+        rep.problems.append(Problem(f'{rel}/{sid}.h5', 'missing', f"patches/{sid}.h5 has no features in {rel}/ (deleted?); rerun extract_features "
+                                                                  "(the data stage: it computes only missing samples)"))
+    try: enc = json.loads((d/'encoder.json').read_text())
+    except FileNotFoundError: rep.problems.append(Problem(f'{rel}/encoder.json', 'missing', "the encoder record of this folder is gone; rerun extract_features (it rewrites it)")); enc = None
+    except ValueError as e: rep.problems.append(Problem(f'{rel}/encoder.json', 'unreadable', f"not JSON ({e}); rerun extract_features (it rewrites it)")); enc = None
+    if isinstance(enc, dict):
+        bad = {k: sorted({str(m.get(k)) for m in mans.values() if m.get(k) != enc.get(k)}) for k in _ENC_KEYS}
+        bad = {k: v for k, v in bad.items() if v}
+        if bad: rep.problems.append(Problem(f'{rel}/encoder.json', 'mismatch', "disagrees with the manifests of its feature files: " + '; '.join(
+            f"{k} {enc.get(k)!r} here, {', '.join(v)} in the files" for k, v in bad.items()) + "; rerun extract_features (it rewrites encoder.json)"))
+    unhashed = sorted(s for s, m in mans.items() if m['_unhashed'])
+    if unhashed: rep.notes.append(Problem(rel, 'unverifiable', f"{len(unhashed)} of {len(files)} feature files predate content hashes (no features_sha256 in "
+                                                              f"their manifest, e.g. {unhashed[0]}.h5): their values cannot be checked; extract_features(..., overwrite=True) makes them checkable"))
+    return mans
+
+def _check_features(run:Path, rep:RunReport, metas:dict) -> dict:
+    "Check every encoder folder under features/; {encoder_id: (folder, {sample: manifest})} of what they hold."
+    stores = [p.stem for p in _files(run/'patches', '*.h5')]
+    dirs = sorted(d for d in (run/'features').iterdir() if d.is_dir() and (_files(d, '*.h5') or (d/'encoder.json').exists())) if (run/'features').is_dir() else []
+    encs = {}
+    for d in dirs:
+        mans = _check_encoder_dir(run, d, rep, metas, stores)
+        for eid in {m['encoder_id'] for m in mans.values()}: encs[eid] = (str(d.relative_to(run)), {s: m for s, m in mans.items() if m['encoder_id'] == eid})
+    rep.checked['feature files'] = sum(len(_files(d, '*.h5')) for d in dirs)
+    return encs
+
+# %% ../nbs/12_faults.ipynb #41c21e21
+_SPLITS = ('train', 'val', 'test')
+def _redo(run:Path, stage:str) -> str: return f"vri_text run --run {run} --stages {stage} --redo"
+def _restart(run:Path) -> str:
+    return f"the data stage writes these records together: restore the edited file from a copy, or start the run again (vri_text run --run {run} --overwrite)"
+
+def _read_record(run:Path, name:str, rep:RunReport) -> dict|None:
+    "A JSON record of the run as a dict; None (and a problem) when it is unreadable, None when it is absent."
+    p = run/name
+    if not p.is_file(): return None
+    try: v = json.loads(p.read_text())
+    except (ValueError, UnicodeDecodeError) as e: v = e
+    if isinstance(v, dict): return v
+    rep.problems.append(Problem(name, 'unreadable', f"not a JSON object ({v if isinstance(v, Exception) else type(v).__name__}); {_restart(run)}"))
+    return None
+
+def _id_list(v) -> list|None: return v if isinstance(v, list) and all(isinstance(s, str) for s in v) else None
+
+def _check_records(run:Path, rep:RunReport) -> dict:
+    "Read the run's records and hold them to each other: cohort.json's samples, splits.json, genes.json and run.json's choices."
+    from vri_text.core import safe_id
+    recs = {n: _read_record(run, n, rep) for n in RUN_RECORDS}
+    co, sp, ge, rj = (recs[n] for n in ('cohort.json', 'splits.json', 'genes.json', 'run.json'))
+    bad = lambda name, kind, what: rep.problems.append(Problem(name, kind, f"{what}; {_restart(run)}"))
+    samples = split = genes = None
+    if co is not None:
+        if (ids := _id_list(co.get('sample_ids'))) is None: bad('cohort.json', 'unreadable', "its sample_ids are not a list of ids")
+        else:
+            unsafe = [s for s in ids if not _safe(safe_id, s)]
+            if unsafe: bad('cohort.json', 'edited', f"sample ids {unsafe[:3]} cannot be file names (a path inside an id)")
+            samples = [s for s in ids if s not in unsafe]
+    if sp is not None:
+        split = {k: _id_list(sp.get(k)) for k in _SPLITS}
+        if None in split.values(): bad('splits.json', 'unreadable', "its train/val/test are not lists of sample ids"); split = None
+    if split is not None:
+        ids = [s for k in _SPLITS for s in split[k]]
+        if (dup := sorted({s for s in ids if ids.count(s) > 1})): bad('splits.json', 'mismatch', f"samples {dup} are in two splits at once")
+        if samples is not None and set(ids) != set(samples):
+            bad('splits.json', 'mismatch', f"its samples are not cohort.json's (only in splits.json: {sorted(set(ids) - set(samples))}; "
+                                           f"only in cohort.json: {sorted(set(samples) - set(ids))})")
+        samples = samples if samples is not None else [s for s in ids if _safe(safe_id, s)]
+    if ge is not None:
+        if (genes := _id_list(ge.get('genes'))) is None: bad('genes.json', 'unreadable', "its genes are not a list of gene symbols")
+        elif len(set(genes)) < len(genes): bad('genes.json', 'mismatch', "a gene is listed twice")
+        if rj is not None and (d := [(a, b) for a, b in (('n', 'n_genes'), ('normalization', 'normalization'), ('min_frac', 'min_frac')) if ge.get(a) != rj.get(b)]):
+            bad('genes.json', 'mismatch', "disagrees with run.json: " + ', '.join(f"{a} {ge.get(a)!r} here, {b} {rj.get(b)!r} there" for a, b in d))
+        if genes is not None and isinstance(ge.get('n'), int) and len(genes) > ge['n']: bad('genes.json', 'mismatch', f"lists {len(genes)} genes where n is {ge['n']}")
+        if split is not None and sorted(_id_list(ge.get('train')) or []) != sorted(split['train']):
+            bad('genes.json', 'mismatch', f"its genes were chosen on training samples {ge.get('train')}, but splits.json trains on {sorted(split['train'])} "
+                                          "(genes chosen on other samples than the training ones leak the held-out ones' counts)")
+    rep.checked['records'] = sum(v is not None for v in recs.values())
+    return dict(recs, samples=samples, split=split, genes=genes)
+
+def _safe(check, s) -> bool:
+    try: check(s); return True
+    except ValueError: return False
+
+def _check_samples(run:Path, rep:RunReport, recs:dict):
+    "Every sample the run records has its patch store."
+    for sid in recs['samples'] or []:
+        if not (run/'patches'/f'{sid}.h5').exists():
+            rep.problems.append(Problem(f'patches/{sid}.h5', 'missing', f"the run records sample {sid} ({'cohort.json' if recs['cohort.json'] else 'splits.json'}) "
+                                                                        f"but its patch store is gone; rerun the data stage ({_redo(run, 'data')}, or prepare_run): it cuts only missing stores"))
+
+# %% ../nbs/12_faults.ipynb #933da64e
+_CK_FORMATS = ('vri_text.head/', 'vri_text.gene_head/') # what a checkpoint's JSON and safetensors metadata say they are
+
+def _ck_json(p:Path) -> dict|None:
+    "A checkpoint's JSON record, or None when `p` is another JSON file."
+    if p.stat().st_size > 1 << 24: return None
+    try: m = json.loads(p.read_text())
+    except (ValueError, UnicodeDecodeError): return None
+    return m if isinstance(m, dict) and str(m.get('format', '')).startswith(_CK_FORMATS) else None
+
+def _ck_weights(p:Path) -> bool:
+    "True when a .safetensors file's header says vri_text wrote it (or is too damaged to say: then it is named like any half)."
+    try:
+        with open(p, 'rb') as f:
+            n = int.from_bytes(f.read(8), 'little')
+            meta = (json.loads(f.read(n)) if 0 < n < 1 << 24 else {}).get('__metadata__') or {}
+    except (OSError, ValueError, AttributeError): return True
+    return str(meta.get('format', '')).startswith(_CK_FORMATS)
+
+def _ck_redo(run:Path, rel:str) -> str:
+    "How to retrain the checkpoint at `rel`: the stage that wrote it, again."
+    stage = {'baseline': 'baseline', 'alignment': 'align'}.get(rel.split('/')[0])
+    return _redo(run, stage) if stage else 'run the stage that wrote it again'
+
+def _find_checkpoints(run:Path, rep:RunReport) -> dict:
+    "{stem: JSON record} of every whole checkpoint in the run; each half without its other half, and each seed a seed table lists without either, named."
+    files = [p for p in run.rglob('*') if p.suffix in ('.json', '.safetensors') and not p.name.startswith('.')
+             and p.relative_to(run).parts[0] not in ('cohort', 'patches', 'stages') and p.is_file()]
+    jsons = {p.with_suffix(''): m for p in files if p.suffix == '.json' and (m := _ck_json(p)) is not None}
+    weights = {p.with_suffix('') for p in files if p.suffix == '.safetensors' and _ck_weights(p)}
+    for stem in sorted(set(jsons) ^ weights):
+        rel = str(stem.relative_to(run)); gone = '.safetensors' if stem in jsons else '.json'
+        what = 'its weights are' if gone == '.safetensors' else 'its record (head, genes in order, normalisation, run spec) is'
+        rep.problems.append(Problem(rel + gone, 'missing', f"half of checkpoint {rel}: {what} gone and the other half cannot be used alone; "
+                                                           f"copy it back, or retrain it ({_ck_redo(run, rel)})"))
+    for t in [t for top in ('baseline', 'alignment') for t in _files(run/top, '*/*seed_table.csv')]:
+        import csv
+        with open(t, newline='') as f: seeds = [r.get('seed', '') for r in csv.DictReader(f)]
+        for s in (s for s in seeds if s.isdigit()):
+            stem = t.parent/f"{t.name[:-len('seed_table.csv')]}seed{s}"
+            if stem not in jsons and stem not in weights:
+                rel = str(stem.relative_to(run))
+                rep.problems.append(Problem(rel + '.json', 'missing', f"{t.relative_to(run)} lists seed {s}, but its checkpoint {rel} (.json and .safetensors) "
+                                                                      f"is gone; retrain it ({_ck_redo(run, rel)})"))
+    return {s: m for s, m in jsons.items() if s in weights}
+
+# %% ../nbs/12_faults.ipynb #33de5b05
+def _ck_consistency(run:Path, rel:str, m:dict, recs:dict, encs:dict, flag):
+    "Hold one checkpoint's run spec to the run's records and features: `flag(path, kind, what, todo, checkpoint)` for each disagreement."
+    spec, head = m.get('run_spec') or {}, m.get('head') or {}
+    split, genes, redo = recs['split'], recs['genes'], f"restore it from a copy, or start the run again (vri_text run --run {run} --overwrite)"
+    if split is not None and spec.get('fold') is None and isinstance(spec.get('split'), dict):
+        diff = [k for k in _SPLITS if sorted(spec['split'].get(k) or []) != sorted(split[k])]
+        if diff: flag('splits.json', 'mismatch', "says " + ', '.join(f"{k} {sorted(split[k])}" for k in diff) + ", but the checkpoints were trained with "
+                      + ', '.join(f"{k} {sorted(spec['split'].get(k) or [])}" for k in diff) + " (a sample moved between splits: its scores would count training spots as held out)", redo, rel)
+    g = [str(x) for x in spec.get('genes') or []]
+    if genes is not None and g and g != genes:
+        i = next((i for i, (a, b) in enumerate(zip(genes, g)) if a != b), min(len(genes), len(g)))
+        at = lambda L: repr(L[i]) if i < len(L) else 'nothing'
+        flag('genes.json', 'mismatch', f"its genes are not the ones the checkpoints predict, in order (position {i}: {at(genes)} here, {at(g)} in the checkpoints; "
+                                       f"{len(genes)} vs {len(g)} genes): predictions would be read under the wrong gene names", redo, rel)
+    eid, in_dim = spec.get('encoder_id'), head.get('in_dim')
+    if eid and eid not in encs:
+        flag('features', 'missing', f"no encoder folder under features/ holds features of {eid}, the encoder the checkpoints were trained on (deleted?)",
+             f"rerun the data stage ({_redo(run, 'data')}, or prepare_run): it computes them again", rel)
+    elif eid and in_dim is not None and (dims := sorted({mm.get('out_dim') for mm in encs[eid][1].values()}, key=str)) != [in_dim]:
+        flag(encs[eid][0], 'mismatch', f"its features are {dims}-dimensional, the checkpoints read {in_dim} (in_dim)", "recompute them (extract_features overwrite=True), or retrain", rel)
+
+def _check_checkpoints(run:Path, rep:RunReport, recs:dict, encs:dict, load:bool=True):
+    "Both halves of every checkpoint; each run checkpoint held to splits.json, genes.json and its features; with `load`, each loaded with the engine's own checks."
+    cks = _find_checkpoints(run, rep)
+    found = {}
+    def flag(path, kind, what, todo, ck): found.setdefault((path, kind, what, todo), []).append(ck)
+    for stem, m in cks.items():
+        rel = str(stem.relative_to(run))
+        if rel.split('/')[0] in ('baseline', 'alignment', 'cv'): _ck_consistency(run, rel, m, recs, encs, flag)
+    for (path, kind, what, todo), who in found.items():
+        rep.problems.append(Problem(path, kind, f"{what}; checkpoint {who[0]}{f' and {len(who) - 1} more' if len(who) > 1 else ''}; {todo}"))
+    if cks and load:
+        from vri_text.train import load_checkpoint
+        for stem in cks:
+            try: load_checkpoint(stem.with_suffix('.json'))
+            except Exception as e: rep.problems.append(Problem(str(stem.relative_to(run)) + '.json', 'checkpoint', f"{type(e).__name__}: {e}"))
     rep.checked['checkpoints'] = len(cks)
 
+# %% ../nbs/12_faults.ipynb #a2037999
+_STAGE_FILES = {'data': ('run.json', 'splits.json', 'genes.json'),
+                'baseline': ('seed_table.csv', 'history.csv', 'summary.json', 'curves.png', 'gene_corr.csv'),
+                'cv': ('sample_scores.csv', 'summary.csv', 'cv.csv.gz', 'cv.png'),
+                'align': ('comparison.csv', 'summary.json', 'curves.png')} # what each finished stage leaves (data: at the top, others: in its dir)
+_ALIGN_PREFIXES = ('', 'frozen_', 'refit_', 'control_') # the four heads save_alignment writes per seed
+
+def _stage_files(stage:str, summ:dict, recs:dict) -> list:
+    "The files (relative to the run) that a finished stage's record says it wrote."
+    cks = lambda d, seeds, prefixes=('',): [f'{d}/{p}seed{int(s)}{x}' for p in prefixes for s in seeds for x in ('.json', '.safetensors')]
+    within = lambda d: [f'{d}/{f}' for f in _STAGE_FILES[stage]]
+    if stage == 'data': return list(_STAGE_FILES['data'])
+    if stage == 'baseline': return within(summ['dir']) + cks(summ['dir'], summ['seeds'])
+    if stage == 'cv': return within(summ['dir'])
+    if stage == 'captions': return [summ['table']]
+    if stage == 'align': return within(summ['dir']) + cks(summ['dir'], (recs['pipeline.json'] or {}).get('seeds') or [], _ALIGN_PREFIXES)
+    if stage == 'predict':   # the checkpoint is named by its JSON
+        ck = str(Path(summ['checkpoint']).with_suffix('')) if str(summ['checkpoint']).endswith('.json') else summ['checkpoint']
+        return [ck + x for x in ('.json', '.safetensors')] + [f"predictions/{s['sample_id']}{x}" for s in summ['samples'] for x in ('.h5ad', '.png')]
+    if stage == 'report': return [summ['path']]
+    return []
+
+def _check_stages(run:Path, rep:RunReport, recs:dict, encs:dict):
+    "Every file a `stages/<stage>.json` record implies is there, and every path a record names lies inside the run."
+    from vri_text.core import inside
+    from vri_text.pipeline import STAGES as PIPELINE_STAGES
+    n = 0
+    for stage in PIPELINE_STAGES:
+        name = f'stages/{stage}.json'
+        if (r := _read_record(run, name, rep)) is None: continue
+        n += 1
+        try: files = [str(f) for f in _stage_files(stage, r.get('summary') or {}, recs)]
+        except (KeyError, TypeError, ValueError) as e:
+            rep.problems.append(Problem(name, 'unreadable', f"its summary lacks what the {stage} stage records ({type(e).__name__}: {e}); redo the stage: {_redo(run, stage)}")); continue
+        outside = [f for f in files if '\0' in f or not _safe(lambda f: inside(run, run/f), f)]
+        if outside: rep.problems.append(Problem(name, 'edited', f"names {outside[0]!r}, which is not a file inside the run folder (a record names only the run's own files); redo the stage: {_redo(run, stage)}"))
+        for f in (f for f in files if f not in outside and not (run/f).exists()):
+            rep.problems.append(Problem(f, 'missing', f"{name} records the {stage} stage as finished, but this file it wrote is gone; redo it: {_redo(run, stage)}"))
+        if stage == 'data' and (eid := (r.get('summary') or {}).get('encoder')) and eid not in encs:
+            rep.problems.append(Problem('features', 'missing', f"{name} says the run's features are {eid}, but no encoder folder under features/ holds them (deleted?); "
+                                                               f"rerun the data stage ({_redo(run, 'data')}, or prepare_run): it computes them again"))
+    rep.checked['stage records'] = n
+
+# %% ../nbs/12_faults.ipynb #76a9f3eb
 @contextlib.contextmanager
 def _quiet(name:str):
     "Silence a logger below ERROR for the block (the report says it instead)."
@@ -163,31 +416,43 @@ def _quiet(name:str):
     try: yield
     finally: lg.setLevel(old)
 
-def verify_run(run_dir, # a run folder (patches/, features/<encoder>/, captions/, checkpoints)
+def _dedupe(rep:RunReport):
+    "One problem per file and kind (the first, most specific check's)."
+    seen = set()
+    rep.problems = [p for p in rep.problems if (p.path, p.kind) not in seen and not seen.add((p.path, p.kind))]
+
+def verify_run(run_dir, # a run folder (records, patches/, features/<encoder>/, captions/, checkpoints, stages/)
                checkpoints:bool=True, # also load every checkpoint with the engine's integrity checks
               ) -> RunReport:
-    "Check a run folder: temporary files left by kills, patch pixels against their checksums, feature files against their stores, caption tables."
+    "Check a run folder: nothing partial, edited, stale or missing, and its records, features and checkpoints in agreement."
     run = Path(run_dir)
-    if not run.is_dir(): raise FileNotFoundError(f"run folder {run} does not exist")
+    if not run.exists(): raise FileNotFoundError(f"run folder {run} does not exist")
+    if not run.is_dir(): raise NotARunFolder(f"{run} is a file, not a vri_text run folder; give the folder `vri_text run --run` wrote")
+    _refuse_non_run(run)
     rep = RunReport(run)
     _check_temps(run, rep)
     metas = _check_patches(run, rep)
-    _check_features(run, rep, metas)
+    recs = _check_records(run, rep)
+    if (run/'patches').is_dir() or (run/'features').is_dir() or (run/'stages'/'data.json').exists(): _check_samples(run, rep, recs)
+    encs = _check_features(run, rep, metas)
     _check_captions(run, rep, metas)
-    if checkpoints: _check_checkpoints(run, rep)
+    _check_checkpoints(run, rep, recs, encs, load=checkpoints)
+    _check_stages(run, rep, recs, encs)
+    _dedupe(rep)
     return rep
 
 def verify_main(argv:list|None=None # command-line arguments after verify (None: sys.argv[1:])
                ) -> int:
-    "`vri_text verify RUN_DIR`: print a short report; exit status 0 when nothing is wrong, 1 when something is, 2 when there is no such folder."
+    "`vri_text verify RUN_DIR`: print a short report; exit status 0 when nothing is wrong, 1 when something is, 2 when there is no such folder or it is not a run."
     import argparse
-    ap = argparse.ArgumentParser(prog='vri_text verify', description='Check a run folder for stale, partial or edited files '
-                                 '(patch pixels against their checksums, feature files against their patch stores, caption tables, checkpoints).')
+    ap = argparse.ArgumentParser(prog='vri_text verify', description='Check a run folder: partial, edited, stale or missing files (patch pixels against their '
+                                 'checksums, feature files against their stores and content hashes, caption tables, both halves of every checkpoint, the files '
+                                 'each finished stage wrote) and whether its records, features and checkpoints agree.')
     ap.add_argument('run_dir', metavar='RUN_DIR', help='the run folder to check')
-    ap.add_argument('--no-checkpoints', action='store_true', help='do not load checkpoints (skips importing torch)')
+    ap.add_argument('--no-checkpoints', action='store_true', help='do not load checkpoints (skips importing torch; their files are still checked)')
     a = ap.parse_args(argv)
     try: rep = verify_run(a.run_dir, checkpoints=not a.no_checkpoints)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, NotARunFolder) as e:
         print(f"vri_text verify: {e}"); return 2
     print(rep)
     return 0 if rep.ok else 1

@@ -24,12 +24,13 @@ from .core import (StoreError, atomic_path, atomic_write, clean_temps, get_devic
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'READOUTS', 'HC_MPP', 'HC_GRID_UM', 'HC_OD_SCALE', 'HC_SMOOTH_UM', 'HC_H_FLOOR_OD',
            'HC_NUC_MIN_DIAM_UM', 'HC_HOLE_MAX_DIAM_UM', 'HC_SPLIT_DEPTH_UM', 'HC_TISSUE_OD', 'HC_LBP_RADII_UM',
-           'HC_GLCM_DIST_UM', 'HC_SCALES_UM', 'HC_ST_WINDOW_UM', 'ENCODERS', 'synthetic_he', 'write_test_store',
-           'ImageTransform', 'as_uint8_batch', 'token_stats', 'encoder_readout', 'Encoder', 'find_weights_file',
-           'load_state_dict_file', 'load_weights_into', 'colour_feature_names', 'colour_features', 'segment_nuclei',
-           'nuclear_morphometrics', 'handcrafted_feature_names', 'handcrafted_features', 'get_encoder', 'encoder_for',
-           'patch_settings', 'read_store_meta', 'read_manifest', 'load_features', 'list_feature_samples',
-           'PatchBatches', 'resolve_stores', 'extract_features', 'write_features', 'main']
+           'HC_GLCM_DIST_UM', 'HC_SCALES_UM', 'HC_ST_WINDOW_UM', 'ENCODERS', 'FEATURES_SHA256', 'synthetic_he',
+           'write_test_store', 'ImageTransform', 'as_uint8_batch', 'token_stats', 'encoder_readout', 'Encoder',
+           'find_weights_file', 'load_state_dict_file', 'load_weights_into', 'colour_feature_names', 'colour_features',
+           'segment_nuclei', 'nuclear_morphometrics', 'handcrafted_feature_names', 'handcrafted_features',
+           'get_encoder', 'encoder_for', 'patch_settings', 'read_store_meta', 'read_manifest', 'load_features',
+           'list_feature_samples', 'feature_digest', 'verify_feature_file', 'PatchBatches', 'resolve_stores',
+           'extract_features', 'write_features', 'main']
 
 # %% ../nbs/03_features.ipynb #9cd08340
 def synthetic_he(n:int, # number of patches
@@ -692,8 +693,8 @@ def _manifest(enc:Encoder, meta:dict, dtype:str) -> dict:
                 info=dict(device=enc.device, torch=torch.__version__, timm=tv, created=datetime.datetime.now().isoformat(timespec='seconds')))
 
 def _manifest_diff(a:dict, b:dict) -> list:
-    "Keys (outside 'info') where two manifests differ."
-    keys = (set(a) | set(b)) - {'info'}
+    "Keys (outside 'info' and the content hash) where two manifests differ."
+    keys = (set(a) | set(b)) - {'info', FEATURES_SHA256}
     return sorted(k for k in keys if json.dumps(a.get(k), sort_keys=True) != json.dumps(b.get(k), sort_keys=True))
 
 def _read_manifest(path:Path) -> dict|None:
@@ -727,21 +728,63 @@ def load_features(path, # a feature file, or an encoder folder (with sample_id)
         if sample_id is None: raise ValueError(f"{p} is a folder: pass sample_id (one of {list_feature_samples(p)[:10]})")
         p = p/f'{sample_id}.h5'
     if not p.exists(): raise FileNotFoundError(f"feature file {p} does not exist; run extract_features for this sample and encoder")
-    todo = 'delete it and rerun extract_features (it recomputes missing samples)'
+    todo = _FEAT_TODO
     try:
         with h5py.File(p, 'r') as f:
             if not f.attrs.get('complete', False): raise StoreError(p, 'feature file is incomplete (its run was interrupted)', todo)
             feats, bcs, man = f['features'][:], [b.decode() for b in f['barcode'][:]], json.loads(f.attrs['manifest'])
+            coords = f['coords'][:] if FEATURES_SHA256 in man else None
     except (OSError, KeyError, json.JSONDecodeError) as e:
         raise StoreError(p, f"unreadable as a feature file ({type(e).__name__}: {e}); truncated or corrupted?", todo) from e
     if len(feats) != len(bcs) or len(feats) != man.get('n_patches', len(feats)):
         raise StoreError(p, f"feature file holds {len(feats)} rows, {len(bcs)} barcodes and a manifest for {man.get('n_patches')} patches", todo)
+    why = _content_problem(feats, bcs, coords, man)
+    if why: raise StoreError(p, why, todo)
     return feats, bcs, man
 
 def list_feature_samples(path # an encoder folder of feature files
                         ) -> list:
     "Sample ids with a feature file in an encoder folder."
     return sorted(q.stem for q in Path(path).glob('*.h5') if not q.name.startswith('.'))
+
+# %% ../nbs/03_features.ipynb #e68c464b
+FEATURES_SHA256 = 'features_sha256' # manifest key: sha256 of the file's arrays (feature_digest), checked on reuse, load and verify
+_FEAT_TODO = 'delete it and rerun extract_features (it recomputes missing samples)'
+
+def feature_digest(features, # (N, D) array as stored (its dtype counts)
+                   barcodes, # (N,) barcodes in row order (bytes or str)
+                   coords, # (N, 2) patch coordinates in row order
+                  ) -> str:
+    "sha256 over a feature file's arrays: dtype and shape, the feature bytes, the barcodes in order and the coordinates."
+    h = hashlib.sha256()
+    for a in (np.asarray(features), np.asarray(coords)):
+        a = np.ascontiguousarray(a, a.dtype.newbyteorder('<'))
+        h.update(f'{a.dtype.str}{a.shape}'.encode()); h.update(a.tobytes())
+    for b in barcodes:
+        b = b if isinstance(b, bytes) else str(b).encode()
+        h.update(len(b).to_bytes(8, 'little')); h.update(b)
+    return h.hexdigest()
+
+def _content_problem(x, b, c, man:dict, barcodes=None) -> str|None:
+    "What is wrong with a feature file's arrays against its manifest (and its store's barcodes, when given); None when nothing is."
+    as_b = lambda v: [s if isinstance(s, bytes) else str(s).encode() for s in v]
+    if barcodes is not None and as_b(b) != as_b(barcodes): return "its barcodes are not its patch store's, in order (rows relabelled)"
+    if FEATURES_SHA256 in man and feature_digest(x, b, c) != man[FEATURES_SHA256]:
+        return f"its features, barcodes or coordinates differ from what was written (its {FEATURES_SHA256}): edited after extraction"
+    return None
+
+def verify_feature_file(path, # a finished feature file
+                        barcodes=None, # its patch store's barcodes in order, to hold its rows to (None: not compared)
+                       ) -> bool:
+    "Check a feature file's arrays against the hash in its manifest: True when verified, False when it records none (older file); a `StoreError` naming it when they differ."
+    import h5py
+    p = Path(path)
+    try:
+        with h5py.File(p, 'r') as f: x, b, c, man = f['features'][:], f['barcode'][:], f['coords'][:], json.loads(f.attrs['manifest'])
+    except (OSError, KeyError, json.JSONDecodeError) as e: raise StoreError(p, f"unreadable as a feature file ({type(e).__name__}: {e})", _FEAT_TODO) from e
+    why = _content_problem(x, b, c, man, barcodes)
+    if why: raise StoreError(p, why, _FEAT_TODO)
+    return FEATURES_SHA256 in man
 
 # %% ../nbs/03_features.ipynb #24a949dd
 class PatchBatches:
@@ -823,9 +866,10 @@ def _verify_pixels(meta:dict, log):
 
 def _write_sample(out:Path, enc:Encoder, meta:dict, feats:np.ndarray, dtype:str):
     import h5py
-    man = _manifest(enc, meta, dtype)
+    x = feats.astype(dtype)
+    man = dict(_manifest(enc, meta, dtype), **{FEATURES_SHA256: feature_digest(x, meta['barcodes'], meta['coords'])})
     with atomic_path(out) as tmp, h5py.File(tmp, 'w') as f:
-        f.create_dataset('features', data=feats.astype(dtype))
+        f.create_dataset('features', data=x)
         f.create_dataset('barcode', data=meta['barcodes'])
         f.create_dataset('coords', data=meta['coords'])
         f.attrs['manifest'] = json.dumps(man, sort_keys=True)
@@ -877,11 +921,18 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
             stale = clean_temps(out)  # a live writer would hold the lock: these are a killed run's
             expected = _manifest(enc, meta, dtype)
             have = _read_manifest(out) if out.exists() else None
-            if have is not None and not overwrite and not _manifest_diff(have, expected): counts['skipped'] += 1; lock.close(); continue
+            edited = None
+            if have is not None and not overwrite and not _manifest_diff(have, expected):
+                try: verify_feature_file(out, meta['barcodes'])   # the arrays are still the ones written for this store
+                except StoreError as e: edited = e.reason
+                if edited is None: counts['skipped'] += 1; lock.close(); continue
+                log.warning(f"{out}: {edited}; recomputing it")
             held[sid] = lock
             _verify_pixels(meta, log)
             if stale: counts['redone'] += 1; log.info(f"{sid}: an interrupted run left a temporary file; redoing it")
-            elif have is not None and not overwrite: counts['recomputed'] += 1; log.info(f"{sid}: cached features differ in {_manifest_diff(have, expected)}; recomputing")
+            elif have is not None and not overwrite:
+                counts['recomputed'] += 1
+                if edited is None: log.info(f"{sid}: cached features differ in {_manifest_diff(have, expected)}; recomputing")
             elif out.exists() and have is None: counts['redone'] += 1; log.info(f"{sid}: {out.name} is incomplete or unreadable; redoing it")
             else: counts['computed'] += 1
             todo.append(meta)
