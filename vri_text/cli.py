@@ -141,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument('--scale', default=None, help='tiny or default'); a.add_argument('--encoder', default='handcrafted', help='encoder of the features')
     a.add_argument('--run', default=None, help='run folder (default: $VRI_TEXT_HOME/demo-<scale>)')
     sub.add_parser('info', help='versions, device, folders')
-    for name, what in (('serve', 'the browser viewer of a run folder'), ('verify', 'check a run folder for stale, partial or altered files')):
+    for name, what in (('serve', 'the browser viewer of a run folder'), ('verify', 'check a run folder: complete, consistent, nothing stale, partial or edited')):
         sp = sub.add_parser(name, help=what, add_help=False); sp.add_argument('rest', nargs=argparse.REMAINDER)
     return ap
 
