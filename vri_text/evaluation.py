@@ -390,8 +390,7 @@ def linear_fit(cfg=None, # a vri_text.train.TrainConfig; its hidden layers are d
               ):
     "A fit callable for `cross_validate`: the linear head (no hidden layer) trained by the same engine as the MLP."
     from vri_text.train import TrainConfig
-    fit = mlp_fit((cfg or TrainConfig()).replace(hidden=(), dropout=0.0, batchnorm=False))
-    return fit
+    return mlp_fit((cfg or TrainConfig()).replace(hidden=(), dropout=0.0, batchnorm=False))
 
 def ridge_fit(alphas=RIDGE_ALPHAS, # penalties to try, per training spot (alpha = a * n_train)
              ):
@@ -458,11 +457,10 @@ def compare_fits(X, # (N, D) features
     "Cross-validate every fit on the same folds and compare each with the baseline on the same held-out samples: (tidy table, paired table)."
     import pandas as pd
     tabs = [cross_validate(X, Y, sample_ids, folds, seeds=seeds, fit=fit, genes=genes, patients=patients, method=name) for name, fit in fits.items()]
-    base = baseline if isinstance(baseline, str) or baseline is None else None
-    if base is None and baseline is not None: tabs.append(baseline.assign(protocol=tabs[0].protocol.iloc[0]) if len(tabs) else baseline)
+    if baseline is None: baseline = next(iter(fits))
+    if not isinstance(baseline, str): tabs.append(baseline); baseline = str(baseline.method.iloc[0])
     tidy = pd.concat(tabs, ignore_index=True)
-    ref = base if base is not None else (str(baseline.method.iloc[0]) if baseline is not None else next(iter(fits)))
-    return tidy, paired_folds(tidy, ref, by=by)
+    return tidy, paired_folds(tidy, baseline, by=by)
 
 # %% ../nbs/04c_evaluation.ipynb #e09e0995
 def _detected_frac_ok(counts, rows, min_cells_pct:float):
