@@ -18,10 +18,11 @@ from .metrics import gene_corr
 _log = get_logger('evaluation')
 
 # %% auto #0
-__all__ = ['SPLIT_NAMES', 'Folds', 'sample_table', 'kfold_splits', 'poster_split', 'mlp_fit', 'cross_validate', 'run_table',
-           'sample_scores', 'fold_scores', 'bootstrap_ci', 'summarise', 'per_seed', 'compare', 'comparison_text',
-           'paired_folds', 'paired_conclusion', 'hest_genes', 'hest_probe', 'HestResult', 'hest_benchmark',
-           'cohort_counts', 'plot_cv']
+__all__ = ['SPLIT_NAMES', 'RIDGE_ALPHAS', 'NUMERICS', 'Folds', 'sample_table', 'kfold_splits', 'poster_split', 'mlp_fit',
+           'cross_validate', 'run_table', 'sample_scores', 'fold_scores', 'bootstrap_ci', 'summarise', 'per_seed',
+           'compare', 'comparison_text', 'paired_folds', 'paired_conclusion', 'linear_fit', 'ridge_fit',
+           'with_validation', 'compare_fits', 'hest_genes', 'hest_probe', 'hest_probe_sklearn', 'hest_gene_r',
+           'HestResult', 'hest_benchmark', 'cohort_counts', 'hest_bench_arrays', 'hest_bench_benchmark', 'plot_cv']
 
 # %% ../nbs/04c_evaluation.ipynb #06b9468c
 SPLIT_NAMES = ('train', 'val', 'test')
@@ -382,6 +383,85 @@ def paired_conclusion(pf, # table from paired_folds
     if len(none): s.append(f"No detectable difference: {fmt(none)}.")
     return ' '.join(s)
 
+# %% ../nbs/04c_evaluation.ipynb #d4e7d363
+RIDGE_ALPHAS = tuple(float(a) for a in 10.0**np.arange(-4, 3.01, 0.5)) # ridge penalties per training spot (alpha = a * n_train)
+
+def linear_fit(cfg=None, # a vri_text.train.TrainConfig; its hidden layers are dropped (None: its defaults)
+              ):
+    "A fit callable for `cross_validate`: the linear head (no hidden layer) trained by the same engine as the MLP."
+    from vri_text.train import TrainConfig
+    return mlp_fit((cfg or TrainConfig()).replace(hidden=(), dropout=0.0, batchnorm=False))
+
+def ridge_fit(alphas=RIDGE_ALPHAS, # penalties to try, per training spot (alpha = a * n_train)
+             ):
+    "A fit callable for `cross_validate`: ridge on standardised features with an intercept, alpha chosen on the fold's validation part."
+    alphas = tuple(float(a) for a in alphas)
+    if not alphas or min(alphas) < 0: raise ValueError(f"ridge_fit needs one or more alphas >= 0, got {alphas}")
+    def fit(X, Y, idx, seeds):
+        tr, va, te = (np.asarray(idx[k]) for k in SPLIT_NAMES)
+        if not len(va): raise DataError("ridge_fit chooses alpha on the fold's validation part, and this fold has none; make the folds with a validation part (kfold_splits(val_frac > 0) or with_validation)")
+        X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
+        mu, sd = X[tr].mean(0), X[tr].std(0)
+        Z = (X - mu)/np.where(sd > 0, sd, 1.0)
+        ym = Y[tr].mean(0)
+        U, s, Vt = np.linalg.svd(Z[tr], full_matrices=False)
+        UtY = U.T @ (Y[tr] - ym)
+        Zva, Zte = Z[va] @ Vt.T, Z[te] @ Vt.T
+        pred = lambda Zp, a: (Zp*(s/(s**2 + a*len(tr)))) @ UtY + ym
+        scores = [float(np.nanmean(gene_corr(pred(Zva, a), Y[va]))) for a in alphas]
+        if not np.isfinite(scores).any(): raise DataError("ridge_fit: the validation score is undefined for every alpha (every gene is constant in the validation targets); check the fold's validation part")
+        k = int(np.nanargmax(scores))
+        if k in (0, len(alphas) - 1) and len(alphas) > 1: _log.info(f"ridge_fit: the chosen alpha {alphas[k]:g} per spot is at the end of the grid {alphas[0]:g}..{alphas[-1]:g}")
+        P = pred(Zte, alphas[k])
+        return [P]*len(seeds), [dict(alpha=alphas[k], alpha_total=alphas[k]*len(tr), val_r=scores[k])]*len(seeds)   # deterministic: one fit, every seed
+    fit.alphas = alphas
+    return fit
+
+# %% ../nbs/04c_evaluation.ipynb #17dfaa28
+def with_validation(folds, # Folds/list of Splits with no validation part (e.g. HEST-Bench's split files)
+                    *,
+                    val_frac:float=0.15, # share of each training part's samples moved to validation (at least one sample)
+                    patients=None, # {sample: patient}: validation takes whole patients; None: by sample
+                    seed:int=0, # seed of the draw
+                   ) -> Folds:
+    "The same folds (same test samples) with a validation part drawn from each training part, for fits that stop early or tune on it."
+    out = []
+    for f, sp in enumerate(folds):
+        train = list(sp.train) + list(sp.val)
+        groups = {}
+        for s in train: groups.setdefault((patients or {}).get(s) or f'sample:{s}', []).append(s)
+        keys = sorted(groups)
+        if len(keys) < 2: raise DataError(f"with_validation: fold {f} has a single training {'patient' if patients else 'sample'} ({keys}); no room for a validation part")
+        want, val = max(1, round(val_frac*len(train))), []
+        for i in np.random.default_rng([seed, f + 1]).permutation(len(keys)):
+            if len(val) >= want or len(val) + len(groups[keys[i]]) > len(train) - 1: continue
+            val += groups[keys[i]]
+        if not val: raise DataError(f"with_validation: fold {f}: every training group is too large to leave training samples; use more samples or smaller groups")
+        tr = tuple(s for s in train if s not in val)
+        out.append(Splits(tr, tuple(s for s in train if s in val), tuple(sp.test), by=getattr(sp, 'by', 'given'), seed=seed,
+                          fractions=(len(tr), len(val), len(sp.test))))
+    return Folds(out, (getattr(folds, 'label', '') or f'{len(folds)} folds') + f', validation {val_frac:.0%} of training samples (seed {seed})')
+
+def compare_fits(X, # (N, D) features
+                 Y, # (N, G) targets
+                 sample_ids, # (N,) sample of each spot
+                 folds, # Folds with validation parts (one set of folds for every method)
+                 fits:dict, # method name -> fit callable for cross_validate (mlp_fit, linear_fit, ridge_fit, your own)
+                 *,
+                 baseline=None, # a method name of `fits`, or a tidy table (e.g. HestResult.tidy) every method is compared with
+                 seeds=(40,), # seeds per fold
+                 genes=None, # gene names of Y's columns
+                 patients=None, # {sample: patient}
+                 by:str='sample', # bootstrap unit of the comparisons
+                ) -> tuple:
+    "Cross-validate every fit on the same folds and compare each with the baseline on the same held-out samples: (tidy table, paired table)."
+    import pandas as pd
+    tabs = [cross_validate(X, Y, sample_ids, folds, seeds=seeds, fit=fit, genes=genes, patients=patients, method=name) for name, fit in fits.items()]
+    if baseline is None: baseline = next(iter(fits))
+    if not isinstance(baseline, str): tabs.append(baseline); baseline = str(baseline.method.iloc[0])
+    tidy = pd.concat(tabs, ignore_index=True)
+    return tidy, paired_folds(tidy, baseline, by=by)
+
 # %% ../nbs/04c_evaluation.ipynb #e09e0995
 def _detected_frac_ok(counts, rows, min_cells_pct:float):
     "Genes with a non-zero count in >= ceil(min_cells_pct * spots) of the given rows (scanpy's filter_genes(min_cells=...))."
@@ -422,13 +502,19 @@ def hest_genes(counts, # (N, G) raw counts (or log1p of them), dense or scipy sp
     return [str(g) for g in a.var_names[a.var['highly_variable'].to_numpy()][:n]]
 
 # %% ../nbs/04c_evaluation.ipynb #998a6e50
+NUMERICS = ('exact', 'hest') # 'exact': the estimator in float64; 'hest': HEST's own code path (scikit-learn, float32, lsqr)
+
 def hest_probe(X_train, # (n, D) training features
                Y_train, # (n, G) training targets (log1p counts)
                X_test, # (m, D) test features
                *,
-               n_components:int=256, # PCA dimensions (HEST: 256; capped at D and n)
+               n_components:int=256, # PCA dimensions (HEST: 256; 'exact' caps it at D and n)
+               numerics:str='exact', # 'exact' (float64, exact PCA and ridge) or 'hest' (hest_probe_sklearn)
+               seed:int=1, # 'hest': random_state of PCA and Ridge (HEST's default seed)
               ) -> np.ndarray:
     "HEST-Benchmark's linear probe: standardise, PCA, ridge with alpha = 100/(dims * genes) and no intercept; predictions (m, G)."
+    if numerics not in NUMERICS: raise ValueError(f"numerics must be one of {NUMERICS}, got {numerics!r}")
+    if numerics == 'hest': return hest_probe_sklearn(X_train, Y_train, X_test, n_components=n_components, seed=seed)[0]
     Xtr, Xte, Ytr = (np.asarray(a, np.float64) for a in (X_train, X_test, Y_train))
     mu, sd = Xtr.mean(0), Xtr.std(0)
     sd = np.where(sd > 0, sd, 1.0)
@@ -443,23 +529,87 @@ def hest_probe(X_train, # (n, D) training features
     W = np.linalg.solve(Ptr.T @ Ptr + alpha*np.eye(q), Ptr.T @ Ytr)
     return Pte @ W
 
+# %% ../nbs/04c_evaluation.ipynb #612934a5
+def hest_probe_sklearn(X_train, # (n, D) training features (cast to float32, as HEST's embedding files hold them)
+                       Y_train, # (n, G) training targets (log1p counts, float64 as HEST reads them)
+                       X_test, # (m, D) test features
+                       *,
+                       n_components:int=256, # PCA dimensions (HEST: 256; more than min(n, D) is an error, as in HEST)
+                       seed:int=1, # random_state of PCA and Ridge (HEST's default seed is 1)
+                       max_iter:int=1000, # lsqr iteration limit (HEST's train_test_reg)
+                      ) -> tuple:
+    "HEST's probe as HEST computes it: scikit-learn StandardScaler → PCA (its own solver choice) → float32 → Ridge(lsqr); (predictions, facts)."
+    import sklearn
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import StandardScaler
+    Xtr, Xte = np.asarray(X_train, np.float32), np.asarray(X_test, np.float32)
+    Ytr = np.asarray(Y_train, np.float64)
+    q = int(n_components)
+    if q > min(Xtr.shape): raise DataError(f"hest_probe_sklearn: {q} PCA components from {Xtr.shape[0]} training spots x {Xtr.shape[1]} features; "
+                                           f"HEST's PCA fails here (it needs n_components <= {min(Xtr.shape)}): pass n_components <= {min(Xtr.shape)}, or numerics='exact', which caps it")
+    sc, pca = StandardScaler(), PCA(n_components=q, random_state=seed)
+    f32 = lambda a: a.astype(np.float32).astype(np.float64)   # HEST's torch.Tensor rounds to float32; scikit-learn turns a tensor into float64
+    Ptr, Pte = f32(pca.fit_transform(sc.fit_transform(Xtr))), f32(pca.transform(sc.transform(Xte)))   # fit_transform, as HEST's Pipeline
+    ridge = Ridge(solver='lsqr', alpha=100/(q*Ytr.shape[1]), random_state=seed, fit_intercept=False, max_iter=max_iter).fit(Ptr, Ytr)
+    facts = dict(pca_solver=pca._fit_svd_solver, lsqr_iter_max=int(np.max(ridge.n_iter_)), lsqr_iter_min=int(np.min(ridge.n_iter_)),
+                 alpha=100/(q*Ytr.shape[1]), sklearn=sklearn.__version__)
+    return ridge.predict(Pte), facts
+
+def hest_gene_r(pred, # (m, G) predictions
+                Y, # (m, G) measured targets
+               ) -> np.ndarray:
+    "Per-gene Pearson r as HEST computes it: scipy.stats.pearsonr(target, prediction), NaN for a constant gene."
+    import warnings
+    from scipy.stats import pearsonr
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')   # scipy warns on constant input; the NaN is counted and logged by the caller
+        return np.array([pearsonr(Y[:, j], pred[:, j])[0] for j in range(Y.shape[1])], np.float64)
+
 # %% ../nbs/04c_evaluation.ipynb #e0925f77
 @dataclass
 class HestResult:
-    "HEST-Benchmark protocol results: per fold, per gene and per held-out sample."
-    folds:object # DataFrame: fold, test samples, n_train, n_test spots, pearson_mean, n_undefined
+    "HEST-Benchmark protocol results: per fold, per gene and per held-out sample, with the numerics that made them."
+    folds:object # DataFrame: fold, test samples, n_train, n_test spots, pearson_mean, n_undefined (+ PCA solver, lsqr iterations for 'hest')
     per_gene:object # DataFrame: fold, gene, r (over all test spots of the fold)
     tidy:object # DataFrame like cross_validate's (r within each held-out sample)
-    genes:dict # fold -> the genes chosen for it
+    genes:dict # fold -> the genes scored in it
     label:str='' # the folds' label
+    numerics:str='exact' # 'exact' or 'hest'
+    versions:dict|None=None # library versions the numbers depend on (scikit-learn, scipy, numpy)
     @property
-    def mean(self) -> float: return float(np.mean(self.folds.pearson_mean))
+    def mean(self) -> float: return float(np.mean(self.folds.pearson_mean.to_numpy()))   # a NaN fold gives NaN, as in HEST
     @property
-    def sd(self) -> float: return float(np.std(self.folds.pearson_mean))   # HEST: np.std over folds (ddof 0)
+    def sd(self) -> float: return float(np.std(self.folds.pearson_mean.to_numpy()))   # HEST: np.std over folds (ddof 0)
     def __repr__(self):
-        return (f"HEST-Benchmark protocol: {self.mean:.4f} ± {self.sd:.4f} (mean ± sd over {len(self.folds)} folds of the mean Pearson "
-                f"over {len(next(iter(self.genes.values())))} genes; {self.label})")
+        return (f"HEST-Benchmark protocol ({self.numerics} numerics): {self.mean:.4f} ± {self.sd:.4f} (mean ± sd over {len(self.folds)} folds "
+                f"of the mean Pearson over {len(next(iter(self.genes.values())))} genes; {self.label})")
 
+def _in_order(sample_ids, samples) -> np.ndarray:
+    "Row indices of `samples`, sample by sample in the order given (HEST stacks a split file's samples in its order)."
+    return np.concatenate([np.flatnonzero(sample_ids == s) for s in samples] + [np.zeros(0, int)]).astype(int)
+
+def _fold_probe(Xtr, Ytr, Xte, Yte, numerics:str, n_components:int, seed:int, f:int, n_genes:int):
+    "One fold of the protocol: predictions, per-gene r over the fold's test spots, the fold's mean and the probe's facts."
+    if numerics == 'hest':
+        pred, facts = hest_probe_sklearn(Xtr, Ytr, Xte, n_components=n_components, seed=seed)
+        r = hest_gene_r(pred, Yte); mean = float(np.mean(r))   # one undefined gene makes the fold NaN, as in HEST
+    else:
+        pred, facts = hest_probe(Xtr, Ytr, Xte, n_components=n_components), {}
+        r = gene_corr(pred, Yte); mean = float(np.nanmean(r)) if np.isfinite(r).any() else float('nan')
+    und = int(np.isnan(r).sum())
+    if und: _log.warning(f"hest_benchmark fold {f}: {und} of {n_genes} genes are constant on the test spots; "
+                         + ("the fold's mean is NaN, as in HEST" if numerics == 'hest' else "left out of the mean"))
+    return pred, r, dict(pearson_mean=mean, n_undefined=und, **facts)
+
+def _versions(numerics:str) -> dict:
+    import scipy
+    out = dict(numpy=np.__version__, scipy=scipy.__version__)
+    if numerics == 'hest':
+        import sklearn; out['scikit-learn'] = sklearn.__version__
+    return out
+
+# %% ../nbs/04c_evaluation.ipynb #44eeea3e
 def hest_benchmark(X, # (N, D) features
                    counts_or_log1p, # (N, G) raw counts (or log1p of raw counts, with log1p_done=True), dense or sparse
                    sample_ids, # (N,) sample of each spot
@@ -472,13 +622,16 @@ def hest_benchmark(X, # (N, D) features
                    n_components:int=256, # PCA dimensions (HEST: 256)
                    log1p_done:bool=False, # True when the matrix is already log1p
                    select_on:str='train', # 'train': genes from each fold's training samples; 'all': once from all samples, as HEST's shipped lists
+                   gene_list=None, # genes to score in every fold (HEST-Bench's var_50genes.json); overrides select_on
+                   numerics:str='exact', # 'exact' (float64 reference) or 'hest' (HEST's own scikit-learn numerics, hest_probe_sklearn)
+                   seed:int=1, # 'hest': random_state of PCA and Ridge (HEST's default)
                    method:str='hest-ridge', # method name in the tidy table
                   ) -> HestResult:
     "The HEST-Benchmark protocol: 50 variable genes, log1p targets, standardise → PCA 256 → ridge, folds by patient, mean ± sd over folds."
     import pandas as pd, scipy.sparse as sp
+    if numerics not in NUMERICS: raise ValueError(f"numerics must be one of {NUMERICS}, got {numerics!r}")
     X, sample_ids = np.asarray(X), np.asarray(sample_ids).astype(str)
-    C = counts_or_log1p if sp.issparse(counts_or_log1p) else np.asarray(counts_or_log1p)
-    if sp.issparse(C): C = C.tocsr()
+    C = counts_or_log1p.tocsr() if sp.issparse(counts_or_log1p) else np.asarray(counts_or_log1p)
     if not (len(X) == C.shape[0] == len(sample_ids)): raise ValueError(f"X, counts and sample_ids disagree in length: {len(X)}, {C.shape[0]}, {len(sample_ids)}")
     genes = np.asarray(genes if genes is not None else [f'G{j}' for j in range(C.shape[1])]).astype(str)
     ids = list(dict.fromkeys(sample_ids.tolist()))
@@ -487,23 +640,24 @@ def hest_benchmark(X, # (N, D) features
     else: pmap = {s: None for s in ids}
     if folds is None: folds = kfold_splits({s: pmap[s] for s in ids}, None, val_frac=0)
     if select_on not in ('train', 'all'): raise ValueError(f"select_on must be 'train' or 'all', got {select_on!r}")
-    fixed = hest_genes(C, sample_ids, genes, ids, n=n_genes, min_cells_pct=min_cells_pct, log1p_done=log1p_done) if select_on == 'all' else None
     col = {g: j for j, g in enumerate(genes)}
+    if gene_list is not None:
+        fixed = [str(g) for g in gene_list]
+        lost = [g for g in fixed if g not in col]
+        if lost: raise DataError(f"hest_benchmark: {len(lost)} genes of gene_list are not among the columns, e.g. {lost[:5]}; pass the counts of every listed gene")
+    else: fixed = hest_genes(C, sample_ids, genes, ids, n=n_genes, min_cells_pct=min_cells_pct, log1p_done=log1p_done) if select_on == 'all' else None
     frows, grows, parts, chosen = [], [], [], {}
     for f, spl in enumerate(folds):
         train = list(spl.train) + list(spl.val)
-        idx = _fold_idx(sample_ids, spl, f)
-        tr, te = np.sort(np.concatenate([idx['train'], idx['val']])), idx['test']
+        _fold_idx(sample_ids, spl, f)   # every spot's sample is in the fold, and it has test spots
+        tr, te = _in_order(sample_ids, train), _in_order(sample_ids, spl.test)
         sel = fixed or hest_genes(C, sample_ids, genes, train, n=n_genes, min_cells_pct=min_cells_pct, log1p_done=log1p_done)
         chosen[f] = sel
         J = [col[g] for g in sel]
         Yf = C[:, J].toarray() if sp.issparse(C) else C[:, J]
         Yf = np.asarray(Yf, np.float64) if log1p_done else np.log1p(np.asarray(Yf, np.float64))
-        pred = hest_probe(X[tr], Yf[tr], X[te], n_components=n_components)
-        r = gene_corr(pred, Yf[te])
-        und = int(np.isnan(r).sum())
-        if und: _log.warning(f"hest_benchmark fold {f}: {und} of {len(sel)} genes are constant on the test spots; left out of the mean")
-        frows.append(dict(fold=f, test=' '.join(spl.test), n_train=len(tr), n_test=len(te), pearson_mean=float(np.nanmean(r)), n_undefined=und))
+        pred, r, row = _fold_probe(X[tr], Yf[tr], X[te], Yf[te], numerics, n_components, seed, f, len(sel))
+        frows.append(dict(fold=f, test=' '.join(spl.test), n_train=len(tr), n_test=len(te), **row))
         grows.append(pd.DataFrame({'fold': f, 'gene': sel, 'r': r}))
         ste = sample_ids[te]
         for s in dict.fromkeys(ste.tolist()):
@@ -513,7 +667,7 @@ def hest_benchmark(X, # (N, D) features
     tidy = pd.concat(parts, ignore_index=True); tidy.insert(0, 'method', method)
     label = getattr(folds, 'label', '') or f'{len(folds)} folds'
     tidy['protocol'] = label
-    return HestResult(pd.DataFrame(frows), pd.concat(grows, ignore_index=True), tidy, chosen, label)
+    return HestResult(pd.DataFrame(frows), pd.concat(grows, ignore_index=True), tidy, chosen, label, numerics, _versions(numerics))
 
 # %% ../nbs/04c_evaluation.ipynb #2b89f914
 def cohort_counts(cohort, # a Cohort (or any iterable of Samples)
@@ -537,6 +691,36 @@ def cohort_counts(cohort, # a Cohort (or any iterable of Samples)
     M = sp.vstack(blocks).tocsr()
     inv = np.empty(len(sample_ids), int); inv[np.concatenate(order)] = np.arange(len(sample_ids))
     return M[inv], list(genes)
+
+# %% ../nbs/04c_evaluation.ipynb #2f949435
+def hest_bench_arrays(task, # a vri_text.hest.HestBenchTask
+                      features, # an encoder's feature folder (<dir>/<sample_id>.h5, extract_features' layout) or {sample_id: (X, barcodes)}
+                     ) -> SimpleNamespace:
+    "X (float32, as HEST's embedding files), raw counts of the task's genes, sample ids and barcodes of every spot, sample by sample."
+    Xs, Cs, sids, bcs = [], [], [], []
+    for s in task.samples.sample_id:
+        if isinstance(features, dict):
+            if s not in features: raise DataError(f"hest_bench_arrays: no features for sample {s!r} of task {task.name}; encode its patch store {task.patches(s)}")
+            F, bc = features[s]
+        else:
+            from vri_text.features import load_features
+            F, bc, _ = load_features(features, s)
+        C, bc = task.counts(s, bc)
+        Xs.append(np.asarray(F, np.float32)); Cs.append(C); sids += [s]*len(bc); bcs += list(bc)
+    return SimpleNamespace(X=np.concatenate(Xs), counts=np.concatenate(Cs), sample_ids=np.array(sids), barcodes=np.array(bcs), genes=list(task.genes))
+
+def hest_bench_benchmark(task, # a vri_text.hest.HestBenchTask
+                         features, # an encoder's feature folder or {sample_id: (X, barcodes)} (see hest_bench_arrays)
+                         *,
+                         numerics:str='hest', # HEST's numerics by default; 'exact' for the float64 reference
+                         n_components:int=256, # PCA dimensions (HEST: 256)
+                         method:str='hest-ridge', # method name in the tidy table
+                        ) -> HestResult:
+    "The HEST-Benchmark protocol on a HEST-Bench task with HEST's defaults: its gene list, its split files, its numerics."
+    a = hest_bench_arrays(task, features)
+    folds = Folds(task.splits, f"HEST-Bench {task.name} split files ({len(task.splits)})")
+    return hest_benchmark(a.X, a.counts, a.sample_ids, genes=a.genes, gene_list=a.genes, folds=folds, n_genes=len(a.genes),
+                          n_components=n_components, numerics=numerics, method=method)
 
 # %% ../nbs/04c_evaluation.ipynb #f14c25ad
 def plot_cv(tidy, # cross_validate tables (one or more methods, same folds)

@@ -22,15 +22,16 @@ from .core import (StoreError, atomic_path, atomic_write, clean_temps, get_devic
                            sha256_file, store_lock)
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'READOUTS', 'HC_MPP', 'HC_GRID_UM', 'HC_OD_SCALE', 'HC_SMOOTH_UM', 'HC_H_FLOOR_OD',
-           'HC_NUC_MIN_DIAM_UM', 'HC_HOLE_MAX_DIAM_UM', 'HC_SPLIT_DEPTH_UM', 'HC_TISSUE_OD', 'HC_LBP_RADII_UM',
-           'HC_GLCM_DIST_UM', 'HC_SCALES_UM', 'HC_ST_WINDOW_UM', 'ENCODERS', 'FEATURES_SHA256', 'synthetic_he',
-           'write_test_store', 'ImageTransform', 'as_uint8_batch', 'token_stats', 'encoder_readout', 'Encoder',
-           'find_weights_file', 'load_state_dict_file', 'load_weights_into', 'colour_feature_names', 'colour_features',
-           'segment_nuclei', 'nuclear_morphometrics', 'handcrafted_feature_names', 'handcrafted_features',
-           'get_encoder', 'encoder_for', 'patch_settings', 'read_store_meta', 'read_manifest', 'load_features',
-           'list_feature_samples', 'feature_digest', 'verify_feature_file', 'PatchBatches', 'resolve_stores',
-           'extract_features', 'write_features', 'main']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'READOUTS', 'HOPTIMUS_MEAN', 'HOPTIMUS_STD', 'FOUNDATION_MODELS', 'HC_MPP',
+           'HC_GRID_UM', 'HC_OD_SCALE', 'HC_SMOOTH_UM', 'HC_H_FLOOR_OD', 'HC_NUC_MIN_DIAM_UM', 'HC_HOLE_MAX_DIAM_UM',
+           'HC_SPLIT_DEPTH_UM', 'HC_TISSUE_OD', 'HC_LBP_RADII_UM', 'HC_GLCM_DIST_UM', 'HC_SCALES_UM', 'HC_ST_WINDOW_UM',
+           'ENCODERS', 'FEATURES_SHA256', 'synthetic_he', 'write_test_store', 'ImageTransform', 'as_uint8_batch',
+           'token_stats', 'cls_mean', 'encoder_readout', 'Encoder', 'find_weights_file', 'load_state_dict_file',
+           'load_weights_into', 'EncoderSpec', 'encoder_architecture', 'token_layout', 'colour_feature_names',
+           'colour_features', 'segment_nuclei', 'nuclear_morphometrics', 'handcrafted_feature_names',
+           'handcrafted_features', 'get_encoder', 'encoder_for', 'patch_settings', 'read_store_meta', 'read_manifest',
+           'load_features', 'list_feature_samples', 'feature_digest', 'verify_feature_file', 'PatchBatches',
+           'resolve_stores', 'extract_features', 'write_features', 'main']
 
 # %% ../nbs/03_features.ipynb #9cd08340
 def synthetic_he(n:int, # number of patches
@@ -85,19 +86,26 @@ class ImageTransform:
     def __init__(self, mean=IMAGENET_MEAN, # per-channel mean of [0, 1] pixels
                  std=IMAGENET_STD, # per-channel standard deviation
                  size:int|None=None, # resize to size x size when the patches differ (None: never)
+                 crop:int|None=None, # then center-crop to crop x crop (Prov-GigaPath: resize 256, crop 224)
+                 interpolation:str='bilinear', # 'bilinear' or 'bicubic' (antialiased when shrinking)
                 ):
-        self.mean, self.std, self.size = tuple(mean), tuple(std), size
+        self.mean, self.std, self.size, self.crop, self.interpolation = tuple(mean), tuple(std), size, crop, interpolation
     def __call__(self, imgs):
         import torch, torch.nn.functional as F
         x = torch.as_tensor(imgs)
         if x.ndim != 4 or x.shape[-1] != 3: raise ValueError(f"expected a uint8 (B, H, W, 3) batch, got shape {tuple(x.shape)}")
         x = x.permute(0, 3, 1, 2).float().div_(255)
         if self.size and tuple(x.shape[-2:]) != (self.size, self.size):
-            x = F.interpolate(x, size=(self.size, self.size), mode='bilinear', antialias=True, align_corners=False)
+            x = F.interpolate(x, size=(self.size, self.size), mode=self.interpolation, antialias=True, align_corners=False)
+        if self.crop:
+            top, left = (x.shape[-2] - self.crop)//2, (x.shape[-1] - self.crop)//2
+            x = x[..., top:top + self.crop, left:left + self.crop]
         mean = torch.tensor(self.mean, device=x.device).view(1, 3, 1, 1)
         std = torch.tensor(self.std, device=x.device).view(1, 3, 1, 1)
         return (x - mean)/std
-    def __repr__(self): return f"ImageTransform(mean={self.mean}, std={self.std}, size={self.size})"
+    def __repr__(self):
+        extra = (f", crop={self.crop}" if self.crop else '') + (f", interpolation={self.interpolation!r}" if self.interpolation != 'bilinear' else '')
+        return f"ImageTransform(mean={self.mean}, std={self.std}, size={self.size}{extra})"
 
 def as_uint8_batch(imgs, # patches: numpy array or torch tensor
                    what:str='', # who is asking, for the error message (e.g. 'captioner')
@@ -108,7 +116,7 @@ def as_uint8_batch(imgs, # patches: numpy array or torch tensor
         raise ValueError(f"{what + ': ' if what else ''}expected a uint8 (B, H, W, 3) batch of RGB patches, got {a.dtype} {a.shape}")
     return a
 
-READOUTS = ('head', 'token-stats')
+READOUTS = ('head', 'token-stats', 'cls-mean')
 
 def token_stats(model, # a timm ViT (forward_features -> (B, prefix + patch tokens, C))
                 x, # (B, 3, S, S) transformed batch
@@ -117,6 +125,14 @@ def token_stats(model, # a timm ViT (forward_features -> (B, prefix + patch toke
     import torch
     t = model.forward_features(x)[:, getattr(model, 'num_prefix_tokens', 1):]
     return torch.cat([t.mean(1), t.std(1, correction=0)], 1)
+
+def cls_mean(model, # a token model (forward_features -> (B, prefix + patch tokens, C))
+             x, # (B, 3, S, S) transformed batch
+            ):
+    "The class token beside the mean of the patch tokens (registers dropped) of the last layer: a (B, 2C) tensor (Virchow2's embedding)."
+    import torch
+    t = model.forward_features(x)
+    return torch.cat([t[:, 0], t[:, getattr(model, 'num_prefix_tokens', 1):].mean(1)], 1)
 
 def encoder_readout(encoder_id:str) -> str:
     "The readout an encoder id names: what follows '+' after the '@', else 'head'."
@@ -134,7 +150,7 @@ class Encoder:
     kind:str='torch' # 'torch' or 'numpy'
     device:str='cpu' # device of the model
     feature_names:list|None=None # names of the D features, where they have them
-    readout:str='head' # torch encoders: 'head' (the model's own pooled output) or 'token-stats' (see token_stats)
+    readout:str='head' # torch encoders: 'head' (the model's own pooled output), 'token-stats' (token_stats) or 'cls-mean' (cls_mean)
 
     @property
     def id(self) -> str:
@@ -170,7 +186,7 @@ class Encoder:
         with torch.inference_mode():
             x = self.transform(x.to(dev, non_blocking=True))
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=self.precision == 'bf16'):
-                f = self.model(x) if self.readout == 'head' else token_stats(self.model, x)
+                f = self.model(x) if self.readout == 'head' else token_stats(self.model, x) if self.readout == 'token-stats' else cls_mean(self.model, x)
         return f.float().cpu().numpy()
 
     def __repr__(self):
@@ -216,10 +232,12 @@ def load_weights_into(model, # torch module
                       path, # weights file or folder
                       name:str='model', # for error messages
                       drop_prefix:str|None=None, # classifier prefix to drop when the model has none
+                      adapt:Callable|None=None, # (state dict, model) -> state dict, for a checkpoint's own key or shape conventions
                      ) -> str:
     "Load a state dict strictly into `model`; return 'sha256:<hex>' of the file."
     p = find_weights_file(path)
     sd = load_state_dict_file(p)
+    if adapt is not None: sd = adapt(sd, model)
     own = model.state_dict()
     if drop_prefix: sd = {k: v for k, v in sd.items() if k in own or not k.startswith(drop_prefix + '.')}
     missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
@@ -230,62 +248,62 @@ def load_weights_into(model, # torch module
     model.load_state_dict(sd, strict=True)
     return 'sha256:' + sha256_file(p)
 
-def _hub_weights(repo_id:str, filename:str) -> Path|None:
-    "Path of `filename` from the hub repo when a token is set or it is cached; None when neither."
-    try: import huggingface_hub as hh
+def _hub_weights(repo_id:str, filenames) -> Path|None:
+    "Path of the first of `filenames` from the hub repo that is cached, or else downloadable with a token; None when no token and none cached."
+    try:
+        import huggingface_hub as hh
+        from huggingface_hub.errors import EntryNotFoundError
     except ImportError: return None
-    cached = hh.try_to_load_from_cache(repo_id, filename)
-    if isinstance(cached, str): return Path(cached)
+    filenames = (filenames,) if isinstance(filenames, str) else tuple(filenames)
+    for filename in filenames:
+        cached = hh.try_to_load_from_cache(repo_id, filename)
+        if isinstance(cached, str): return Path(cached)
     if not hh.get_token(): return None
-    try: return Path(hh.hf_hub_download(repo_id, filename))
+    try:
+        for filename in filenames:
+            try: return Path(hh.hf_hub_download(repo_id, filename))
+            except EntryNotFoundError:
+                if filename == filenames[-1]: raise
     except Exception as e:
         raise RuntimeError(f"could not download {filename} from hf-hub:{repo_id} with the configured token ({type(e).__name__}: {e}). "
                            f"Check that your account was granted access at https://huggingface.co/{repo_id}, that this machine reaches the hub, "
                            f"or download the file elsewhere and pass weights=<path>.") from e
 
 # %% ../nbs/03_features.ipynb #ef7dbf71
-def _uni2h_kwargs():
-    import timm, torch
-    return dict(model_name='vit_giant_patch14_224', img_size=224, patch_size=14, depth=24, num_heads=24, init_values=1e-5,
-                embed_dim=1536, mlp_ratio=2.66667*2, num_classes=0, no_embed_class=True, mlp_layer=timm.layers.SwiGLUPacked,
-                act_layer=torch.nn.SiLU, reg_tokens=8, dynamic_img_size=True)
-
-def _uni_kwargs():
-    return dict(model_name='vit_large_patch16_224', img_size=224, patch_size=16, init_values=1e-5, num_classes=0, dynamic_img_size=True)
-
 def _tiny_kwargs():
     return dict(model_name='vit_tiny_patch16_224', img_size=224, patch_size=16, embed_dim=64, depth=2, num_heads=2, mlp_ratio=2.0,
                 num_classes=0, dynamic_img_size=True)
 
-# registry name -> (timm kwargs, hub repo, hub file, env var for a local weights path)
-_GATED = {'uni2-h': (_uni2h_kwargs, 'MahmoodLab/UNI2-h', 'pytorch_model.bin', 'VRI_TEXT_UNI2H_WEIGHTS'),
-          'uni': (_uni_kwargs, 'MahmoodLab/UNI', 'pytorch_model.bin', 'VRI_TEXT_UNI_WEIGHTS')}
+def _seeded(fn:Callable, seed:int):
+    "Call `fn` (a model builder) under a forked torch RNG seeded with `seed`: the same weights everywhere, the caller's RNG untouched."
+    import torch
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return fn()
 
 def _seeded_build(kwargs:dict, seed:int, pretrained:bool=False):
     "Create a timm model on the CPU with a forked RNG seeded with `seed`."
-    import timm, torch
+    import timm
     kw = dict(kwargs)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return timm.create_model(kw.pop('model_name'), pretrained=pretrained, **kw)
+    return _seeded(lambda: timm.create_model(kw.pop('model_name'), pretrained=pretrained, **kw), seed)
 
 def _out_dim(model) -> int: return int(getattr(model, 'head_hidden_size', None) or model.num_features)
 
 def _is_random(weights) -> bool: return isinstance(weights, str) and weights == 'random'
 
 def _build_gated(name:str, weights, seed:int):
-    "Build `uni2-h`/`uni`; return (model, weights identity)."
-    kwf, repo, fname, env = _GATED[name]
-    if _is_random(weights): return _seeded_build(kwf(), seed), f'random-seed-{seed}'
-    src = weights or os.environ.get(env) or None
-    if src is None: src = _hub_weights(repo, fname)
+    "Build a model of FOUNDATION_MODELS; return (model, weights identity)."
+    spec = FOUNDATION_MODELS[name]
+    if _is_random(weights): return _seeded(spec.build, seed), f'random-seed-{seed}'
+    src = weights or os.environ.get(spec.env) or None
+    if src is None: src = _hub_weights(spec.repo, spec.files)
     if src is None:
-        raise RuntimeError(f"{name}: no weights found. Either pass weights='/path/to/{fname}' (a file or a folder holding it) or set ${env}; "
-                           f"or get hub access: request access at https://huggingface.co/{repo}, then run `huggingface-cli login` "
-                           f"(or set HF_TOKEN) so hf-hub:{repo} can be downloaded. For a code-path check only, use weights='random'.")
+        raise RuntimeError(f"{name}: no weights found. Either pass weights='/path/to/{spec.files[0]}' (a file or a folder holding it) or set ${spec.env}; "
+                           f"or get hub access: request access at https://huggingface.co/{spec.repo}, then run `huggingface-cli login` "
+                           f"(or set HF_TOKEN) so hf-hub:{spec.repo} can be downloaded. For a code-path check only, use weights='random'.")
     src = find_weights_file(src)  # fail on a bad path before spending seconds on building the model
-    model = _seeded_build(kwf(), seed)
-    return model, load_weights_into(model, src, name)
+    model = _seeded(spec.build, seed)
+    return model, load_weights_into(model, src, name, adapt=spec.adapt)
 
 def _build_timm(arch:str, weights, seed:int):
     "Build any timm model; return (model, weights identity)."
@@ -307,19 +325,150 @@ def _build_timm(arch:str, weights, seed:int):
     tag = model.pretrained_cfg.get('tag') or model.pretrained_cfg.get('hf_hub_id') or 'default'
     return model, f'timm-pretrained:{arch}.{tag}'
 
-def _torch_encoder(name, model, wid, device, precision, mean, std, size, readout=None):
-    import torch
+def _torch_encoder(name, model, wid, device, precision, mean, std, size, readout=None, transform=None):
     readout = readout or 'head'
     dev = get_device(device)
     if precision is None: precision = 'bf16' if dev.type == 'cuda' else 'fp32'
     if precision not in ('bf16', 'fp32'): raise ValueError(f"{name}: precision must be 'bf16' or 'fp32', got {precision!r}")
     if readout not in READOUTS: raise ValueError(f"{name}: readout must be one of {READOUTS}, got {readout!r}")
-    if readout == 'token-stats' and not hasattr(model, 'num_prefix_tokens'):   # timm's ViTs have it; CNNs' forward_features are maps, not tokens
-        raise ValueError(f"{name}: readout 'token-stats' needs a token model (a timm ViT); {type(model).__name__} is not one; use readout='head'")
+    if readout != 'head' and not hasattr(model, 'num_prefix_tokens'):   # timm's ViTs have it; CNNs' forward_features are maps, not tokens
+        raise ValueError(f"{name}: readout {readout!r} needs a token model (a timm ViT); {type(model).__name__} is not one; use readout='head'")
     model = model.eval().requires_grad_(False).to(dev)
     out_dim = _out_dim(model) if readout == 'head' else 2*int(model.num_features)
-    return Encoder(name=name, model=model, transform=ImageTransform(mean, std, size), precision=precision,
+    return Encoder(name=name, model=model, transform=transform or ImageTransform(mean, std, size), precision=precision,
                    out_dim=out_dim, weights=wid, kind='torch', device=str(dev), readout=readout)
+
+# %% ../nbs/03_features.ipynb #ca9168f4
+@dataclass(frozen=True)
+class EncoderSpec:
+    "How to build a pathology foundation model exactly: architecture, gated weights on the hub, input size and normalisation."
+    build:Callable # (init=True) -> the torch module, randomly initialised unless init=False (architecture only)
+    repo:str # Hugging Face repository of the weights
+    files:tuple # weight files in the repository, in order of preference
+    env:str # environment variable that may point at a local weights file
+    size:int=224 # input side the model takes, px (patches are resized to it)
+    mean:tuple=IMAGENET_MEAN # normalisation of [0, 1] pixels
+    std:tuple=IMAGENET_STD
+    readout:str='head' # the published embedding: 'head' (class token or the model's pooler) or 'cls-mean'
+    crop:int|None=None # center crop after the resize
+    interpolation:str='bilinear' # resize interpolation
+    adapt:Callable|None=None # (state dict, model) -> state dict, for checkpoints whose keys or shapes need it
+    def transform(self) -> 'ImageTransform': return ImageTransform(self.mean, self.std, self.size, self.crop, self.interpolation)
+    @property
+    def input_size(self) -> int: return self.crop or self.size   # the side of what the model sees
+
+HOPTIMUS_MEAN, HOPTIMUS_STD = (0.707223, 0.578729, 0.703617), (0.211883, 0.230117, 0.177517) # Bioptimus's H&E statistics
+
+def _timm(model_name:str, init:bool=True, **kw):
+    "A timm model, randomly initialised (init=False skips it: a `meta` build has nothing to initialise)."
+    import timm
+    return timm.create_model(model_name, pretrained=False, **kw, **({} if init else {'weight_init': 'skip'}))
+
+def _swiglu() -> dict:
+    import timm, torch
+    return dict(mlp_layer=timm.layers.SwiGLUPacked, act_layer=torch.nn.SiLU)
+
+def _uni2h(init=True): return _timm('vit_giant_patch14_224', init, img_size=224, patch_size=14, depth=24, num_heads=24, init_values=1e-5, embed_dim=1536,
+                           mlp_ratio=2.66667*2, num_classes=0, no_embed_class=True, reg_tokens=8, dynamic_img_size=True, **_swiglu())
+def _uni(init=True): return _timm('vit_large_patch16_224', init, img_size=224, patch_size=16, init_values=1e-5, num_classes=0, dynamic_img_size=True)
+def _virchow2(init=True): return _timm('vit_huge_patch14_224', init, img_size=224, init_values=1e-5, num_classes=0, reg_tokens=4, mlp_ratio=5.3375,
+                              global_pool='token', dynamic_img_size=True, **_swiglu())
+def _hoptimus(init=True): return _timm('vit_giant_patch14_reg4_dinov2', init, img_size=224, init_values=1e-5, num_classes=0, global_pool='token', dynamic_img_size=False)
+def _h0mini(init=True): return _timm('vit_base_patch14_reg4_dinov2', init, img_size=224, init_values=1e-5, mlp_ratio=2.66667*2, num_classes=0,
+                            global_pool='token', dynamic_img_size=True, **_swiglu())
+def _gigapath(init=True): return _timm('vit_giant_patch14_dinov2', init, img_size=224, patch_size=16, embed_dim=1536, depth=40, num_heads=24, init_values=1e-5,
+                              mlp_ratio=5.33334, num_classes=0, global_pool='token')
+
+# %% ../nbs/03_features.ipynb #938f9e7e
+def _phikon2(init=True):
+    "Phikon-v2: transformers' DINOv2 ViT-L/16 (24 blocks, width 1024), read out by its class token."
+    import torch.nn as nn
+    from transformers import Dinov2Config, Dinov2Model
+    class Dinov2Tokens(nn.Module):
+        def __init__(self, cfg):
+            super().__init__(); self.vit = Dinov2Model(cfg)
+            self.num_prefix_tokens, self.num_features = 1, cfg.hidden_size
+        def forward_features(self, x): return self.vit(pixel_values=x).last_hidden_state   # after the final layer norm
+        def forward_head(self, t): return t[:, 0]
+        def forward(self, x): return self.forward_head(self.forward_features(x))
+    return Dinov2Tokens(Dinov2Config(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, mlp_ratio=4, patch_size=16, image_size=224,
+                                     layerscale_value=1e-5, use_swiglu_ffn=False, layer_norm_eps=1e-6))
+
+def _prefix_vit(sd:dict, model) -> dict:
+    "Phikon-v2's checkpoint holds the bare Dinov2Model: put it under the wrapper's `vit.`."
+    return sd if all(k.startswith('vit.') for k in sd) else {f'vit.{k}': v for k, v in sd.items()}
+
+def _conch15(init=True):
+    "CONCH v1.5's image tower: a ViT-L/16 trunk (LayerScale) at 448 px, one learned query pooling its tokens into 768 dims, a layer norm."
+    import torch, torch.nn as nn
+    class AttnPool(nn.Module):
+        def __init__(self, dim=768, context=1024, heads=8, queries=1):
+            super().__init__()
+            self.heads, self.query = heads, nn.Parameter(torch.randn(queries, dim))
+            self.ln_k, self.ln_q = nn.LayerNorm(context), nn.LayerNorm(dim)
+            self.to_q, self.to_kv, self.to_out = nn.Linear(dim, dim, bias=False), nn.Linear(context, 2*dim, bias=False), nn.Linear(dim, dim, bias=False)
+        def forward(self, x):
+            B, h = x.shape[0], self.heads
+            q = self.to_q(self.ln_q(self.query)).expand(B, -1, -1)
+            k, v = self.to_kv(self.ln_k(x)).chunk(2, -1)
+            heads = lambda t: t.reshape(B, t.shape[1], h, -1).transpose(1, 2)
+            o = nn.functional.scaled_dot_product_attention(heads(q), heads(k), heads(v))   # softmax(q k^T / sqrt(d_head)) v
+            return self.to_out(o.transpose(1, 2).reshape(B, q.shape[1], -1))
+    class ConchV15(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk = _timm('vit_large_patch16_224', init, img_size=224, patch_size=16, init_values=1.0, num_classes=0, dynamic_img_size=True)
+            self.attn_pool_contrast, self.ln_contrast = AttnPool(), nn.LayerNorm(768)
+            self.num_prefix_tokens, self.num_features, self.head_hidden_size = 1, 1024, 768
+        def forward_features(self, x): return self.trunk.forward_features(x)   # 448 px: the 14 x 14 position table resampled (bicubic) to 28 x 28
+        def forward_head(self, t): return self.ln_contrast(self.attn_pool_contrast(t)[:, 0])
+        def forward(self, x): return self.forward_head(self.forward_features(x))
+    return ConchV15()
+
+def _conch_pos(sd:dict, model) -> dict:
+    "Fit a checkpoint's trunk position table to the trunk's 14 x 14 grid (bilinear), as CONCH v1.5's loader does."
+    from timm.layers import resample_abs_pos_embed
+    k = 'trunk.pos_embed'
+    if k in sd and tuple(sd[k].shape) != tuple(model.trunk.pos_embed.shape):
+        sd = {**sd, k: resample_abs_pos_embed(sd[k], new_size=model.trunk.patch_embed.grid_size, num_prefix_tokens=1, interpolation='bilinear', antialias=False)}
+    return sd
+
+FOUNDATION_MODELS = {
+    'uni2-h': EncoderSpec(_uni2h, 'MahmoodLab/UNI2-h', ('pytorch_model.bin',), 'VRI_TEXT_UNI2H_WEIGHTS'),
+    'uni': EncoderSpec(_uni, 'MahmoodLab/UNI', ('pytorch_model.bin',), 'VRI_TEXT_UNI_WEIGHTS'),
+    'conch-v1.5': EncoderSpec(_conch15, 'MahmoodLab/conchv1_5', ('pytorch_model_vision.bin',), 'VRI_TEXT_CONCH15_WEIGHTS', size=448, adapt=_conch_pos),
+    'virchow2': EncoderSpec(_virchow2, 'paige-ai/Virchow2', ('pytorch_model.bin', 'model.safetensors'), 'VRI_TEXT_VIRCHOW2_WEIGHTS',
+                            readout='cls-mean', interpolation='bicubic'),
+    'h-optimus-0': EncoderSpec(_hoptimus, 'bioptimus/H-optimus-0', ('pytorch_model.bin', 'model.safetensors'), 'VRI_TEXT_HOPTIMUS0_WEIGHTS',
+                               mean=HOPTIMUS_MEAN, std=HOPTIMUS_STD),
+    'h-optimus-1': EncoderSpec(_hoptimus, 'bioptimus/H-optimus-1', ('pytorch_model.bin', 'model.safetensors'), 'VRI_TEXT_HOPTIMUS1_WEIGHTS',
+                               mean=HOPTIMUS_MEAN, std=HOPTIMUS_STD),
+    'h0-mini': EncoderSpec(_h0mini, 'bioptimus/H0-mini', ('model.safetensors', 'pytorch_model.bin'), 'VRI_TEXT_H0MINI_WEIGHTS',
+                           mean=HOPTIMUS_MEAN, std=HOPTIMUS_STD, interpolation='bicubic'),
+    'phikon-v2': EncoderSpec(_phikon2, 'owkin/phikon-v2', ('model.safetensors',), 'VRI_TEXT_PHIKON2_WEIGHTS', adapt=_prefix_vit),
+    'prov-gigapath': EncoderSpec(_gigapath, 'prov-gigapath/prov-gigapath', ('pytorch_model.bin',), 'VRI_TEXT_GIGAPATH_WEIGHTS',
+                                 size=256, crop=224, interpolation='bicubic'),
+} # registry name -> how it is built and where its weights are
+
+def encoder_architecture(name:str, # a key of FOUNDATION_MODELS
+                         device='meta', # 'meta': shapes only, no memory (tests); 'cpu' for random weights
+                        ):
+    "The model's exact architecture with no trained weights, built on `device` (seeded on the CPU)."
+    import torch
+    if name not in FOUNDATION_MODELS: raise ValueError(f"unknown foundation model {name!r}; choose one of {list(FOUNDATION_MODELS)}")
+    with torch.device(device): return _seeded(lambda: FOUNDATION_MODELS[name].build(init=str(device) != 'meta'), 0)
+
+def token_layout(model, # a token model built on `meta` (forward_features, forward_head, num_prefix_tokens)
+                 size:int, # input side, px
+                 readout:str='head', # whose dimension to report as `embedding`
+                ) -> dict:
+    "Tokens out of the last layer for one size x size image, by a forward pass on the meta device: prefix (class + registers), patches, width, embedding."
+    import torch
+    with torch.device('meta'):
+        t = model.forward_features(torch.empty(1, 3, size, size))
+        pre = int(model.num_prefix_tokens)
+        emb = model.forward_head(t) if readout == 'head' else torch.cat([t[:, 0], t[:, pre:].mean(1)] if readout == 'cls-mean' else [t[:, pre:].mean(1)]*2, 1)
+    return dict(tokens=t.shape[1], prefix=pre, registers=int(getattr(model, 'num_reg_tokens', 0)), patches=t.shape[1] - pre, width=t.shape[2], embedding=emb.shape[1])
 
 # %% ../nbs/03_features.ipynb #678d8290
 HC_MPP = 0.5 # um/px of the patches the constants are stated for (the project's patch scale)
@@ -587,14 +736,15 @@ def handcrafted_features(imgs, # uint8 (B, H, W, 3) RGB patches
 def _identity(x): return x
 
 # %% ../nbs/03_features.ipynb #a03d74db
-ENCODERS = ('uni2-h', 'uni', 'timm:<name>', 'handcrafted', 'colour', 'tiny')
+ENCODERS = ('uni2-h', 'uni', 'conch-v1.5', 'virchow2', 'h-optimus-0', 'h-optimus-1', 'h0-mini', 'phikon-v2', 'prov-gigapath',
+            'timm:<name>', 'handcrafted', 'colour', 'tiny')
 
-def get_encoder(name:str, # 'uni2-h', 'uni', 'timm:<name>', 'handcrafted', 'colour' or 'tiny'
+def get_encoder(name:str, # a key of FOUNDATION_MODELS ('uni2-h', 'virchow2', ...), 'timm:<name>', 'handcrafted', 'colour' or 'tiny'
                 weights=None, # file/folder of a state dict, 'random' (tests only), or None (env var, then hub)
                 device=None, # torch device; None picks cuda → mps → cpu (get_device)
                 precision:str|None=None, # 'bf16' or 'fp32'; None: bf16 on CUDA, fp32 elsewhere
                 seed:int=0, # seed of random weights
-                readout:str|None=None, # torch encoders: 'head' or 'token-stats'; None: 'token-stats' for tiny, 'head' for the rest
+                readout:str|None=None, # torch encoders: 'head', 'token-stats' or 'cls-mean'; None: the model's published embedding (tiny: 'token-stats')
                ) -> Encoder:
     "Build a frozen patch encoder by name."
     key = name.lower()
@@ -616,9 +766,10 @@ def get_encoder(name:str, # 'uni2-h', 'uni', 'timm:<name>', 'handcrafted', 'colo
             model = _seeded_build(_tiny_kwargs(), seed)
             wid = load_weights_into(model, weights, 'tiny')
         return _torch_encoder('tiny', model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224, readout or 'token-stats')
-    if key in _GATED:
+    if key in FOUNDATION_MODELS:
+        spec = FOUNDATION_MODELS[key]
         model, wid = _build_gated(key, weights, seed)
-        return _torch_encoder(key, model, wid, device, precision, IMAGENET_MEAN, IMAGENET_STD, 224, readout)
+        return _torch_encoder(key, model, wid, device, precision, spec.mean, spec.std, spec.size, readout or spec.readout, transform=spec.transform())
     if key.startswith('timm:'):
         arch = name[5:]
         model, wid = _build_timm(arch, weights, seed)
@@ -671,6 +822,7 @@ def _store_meta(path:Path) -> dict:
             if missing: raise KeyError(f"missing datasets {missing}")
             n, shape = f['img'].shape[0], f['img'].shape
             barcodes, coords, settings = f['barcode'][:], f['coords'][:], patch_settings(f)
+            if barcodes.ndim == 2 and barcodes.shape[1] == 1: barcodes = barcodes[:, 0]   # HEST's patch stores keep them (N, 1)
     except (OSError, KeyError) as e:
         raise StoreError(path, f"cannot read it as a patch store ({e}); truncated or corrupted?", "rebuild it with the patching stage") from e
     if len(barcodes) != n or len(coords) != n:

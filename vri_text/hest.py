@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from .core import atomic_write, get_logger
+from .core import atomic_path, atomic_write, get_logger
 from .data import SLIDE_EXTS, DataError
 
 log = get_logger('hest')
@@ -29,8 +30,11 @@ HEST_COLUMNS = ('dataset_title', 'id', 'image_filename', 'organ', 'disease_state
 
 # %% auto #0
 __all__ = ['log', 'HEST_REPO', 'HEST_URL', 'HEST_META', 'HEST_COLUMNS', 'DECOYS', 'SELECT_NEEDS', 'HEST_FILES', 'NEEDED',
-           'write_hest_mirror', 'read_hest_metadata', 'hest_select', 'hest_patterns', 'hest_missing', 'hest_download',
-           'hest_metadata', 'mirror_fetch', 'hest_cohort', 'read_pixels', 'expected_cost', 'patch_rates', 'rate_model']
+           'HEST_BENCH_REPO', 'HEST_BENCH_TASKS', 'HEST_BENCH_GENES', 'write_hest_mirror', 'read_hest_metadata',
+           'hest_select', 'hest_patterns', 'hest_missing', 'hest_download', 'hest_metadata', 'mirror_fetch',
+           'hest_bench_patterns', 'hest_bench_missing', 'hest_bench_download', 'write_hest_bench_mirror',
+           'HestBenchTask', 'hest_bench_task', 'hest_cohort', 'read_pixels', 'expected_cost', 'patch_rates',
+           'rate_model']
 
 # %% ../nbs/01b_hest.ipynb #c72935be
 def _mirror_rows(meta:list, pids:list, n_genes:int) -> list:
@@ -314,6 +318,199 @@ def mirror_fetch(remote, # a local folder laid out like the dataset repository
         return str(local_dir)
     fetch.calls, fetch.copied = [], []
     return fetch
+
+# %% ../nbs/01b_hest.ipynb #d4f452ad
+HEST_BENCH_REPO = 'MahmoodLab/hest-bench' # HEST-Benchmark's data on the Hugging Face hub (gated)
+HEST_BENCH_TASKS = {'IDC': 'IDC', 'PRAD': 'PRAD', 'PAAD': 'PAAD', 'SKCM': 'SKCM', 'COAD': 'COAD', 'READ': 'READ', 'CCRCC': 'ccRCC',
+                    'LUNG': 'LUAD', 'LYMPH_IDC': 'LYMPH_IDC'} # task folder on the hub -> the leaderboard's column name
+HEST_BENCH_GENES = 'var_50genes.json' # the task's gene list (HEST's BenchmarkConfig.gene_list)
+
+def hest_bench_patterns(tasks:Sequence[str], # task folders, e.g. ['COAD', 'READ']
+                       ) -> list[str]:
+    "`allow_patterns` for what HEST's benchmark reads of each task: its gene list, split files, patch stores and expression."
+    for t in tasks:
+        if not t or any(c in str(t) for c in '*?[]/\\'): raise ValueError(f"task {t!r} cannot be used in a file pattern")
+    return [p.format(t=t) for t in tasks for p in ('{t}/' + HEST_BENCH_GENES, '{t}/splits/*', '{t}/patches/*', '{t}/adata/*')]
+
+def _split_files(d:Path) -> list:
+    "(train csv, test csv) pairs of a task's splits folder, i = 0 .. the largest index present (HEST's loop, which assumes complete pairs)."
+    import re
+    idx = [int(m.group(2)) for p in (d.glob('*.csv') if d.is_dir() else []) if (m := re.fullmatch(r'(train|test)_(\d+)\.csv', p.name))]
+    return [(d/f'train_{i}.csv', d/f'test_{i}.csv') for i in range(max(idx) + 1 if idx else 0)]
+
+def hest_bench_missing(tasks:Sequence[str], # task folders
+                       root, # local HEST-Bench root (one folder per task)
+                      ) -> dict:
+    "task -> what is absent under `root` (gene list, split files, or files the split files name); complete tasks left out."
+    import pandas as pd
+    root, out = Path(root), {}
+    for t in tasks:
+        d, miss = root/t, []
+        if not (d/HEST_BENCH_GENES).is_file(): miss.append(HEST_BENCH_GENES)
+        pairs = _split_files(d/'splits')
+        if not pairs or not all(a.is_file() and b.is_file() for a, b in pairs): miss.append('splits')
+        else:
+            named = {p for a, b in pairs for c in (a, b) for col in ('patches_path', 'expr_path') for p in pd.read_csv(c).get(col, [])}
+            miss += sorted(str(p) for p in named if not (d/str(p)).is_file())
+        if miss: out[t] = miss
+    return out
+
+
+# %% ../nbs/01b_hest.ipynb #a18d8ee4
+def hest_bench_download(tasks:Sequence[str], # task folders (keys of HEST_BENCH_TASKS), e.g. ['COAD', 'READ']
+                        root, # local HEST-Bench root; each task lands in root/<task>/ as on the hub
+                        *,
+                        repo_id:str=HEST_BENCH_REPO, # dataset repository
+                        revision:str|None=None, # a commit or tag to pin; None: main
+                        max_workers:int=8, # parallel file downloads
+                        fetch:Callable|None=None, # None: huggingface_hub.snapshot_download; tests pass mirror_fetch(folder)
+                       ):
+    "Download just these HEST-Bench tasks into `root` (complete tasks are not asked for; finished files are skipped); a table of what happened."
+    import pandas as pd
+    tasks = [str(t) for t in dict.fromkeys(tasks)]
+    unknown = [t for t in tasks if t not in HEST_BENCH_TASKS]
+    if unknown: log.warning(f"hest_bench_download: {unknown} are not among HEST-Bench's nine tasks {list(HEST_BENCH_TASKS)}; asking the repository anyway")
+    root = Path(root); root.mkdir(parents=True, exist_ok=True)
+    todo = hest_bench_missing(tasks, root)
+    if todo:
+        log.info(f"hest_bench_download: {len(tasks) - len(todo)} of {len(tasks)} tasks already complete in {root}; fetching {list(todo)} from {repo_id}")
+        _fetch(fetch, repo_id, revision, hest_bench_patterns(list(todo)), root, max_workers)
+    still = hest_bench_missing(tasks, root)
+    if still:
+        ex = '; '.join(f"{t}: {', '.join(v[:3])}{' ...' if len(v) > 3 else ''}" for t, v in list(still.items())[:4])
+        raise DataError(f"hest_bench_download: {len(still)} tasks are still incomplete in {root} after fetching from {repo_id} ({ex}); "
+                        f"check the task names against {list(HEST_BENCH_TASKS)} (and `revision`)")
+    return pd.DataFrame({'task': tasks, 'status': ['fetched' if t in todo else 'present' for t in tasks]})
+
+
+# %% ../nbs/01b_hest.ipynb #1ebb3a25
+def _bench_patches(z, rng, size:int=224) -> np.ndarray:
+    "H&E-coloured patches whose stain and texture follow the spots' latent state z (n, 2): the planted signal of the mirror."
+    n = len(z)
+    h = 1/(1 + np.exp(-z[:, 0]))                                   # haematoxylin share: pink stroma -> purple nuclei-rich
+    base = np.stack([235 - 90*h, 165 - 60*h, 210 - 30*h], 1)      # (n, 3)
+    yy, xx = np.mgrid[:size, :size].astype(np.float32)
+    wave = np.sin(xx[None]/(6 + 3*np.tanh(z[:, 1]))[:, None, None] + rng.uniform(0, 6, (n, 1, 1)))   # texture scale follows z1
+    img = base[:, None, None, :] + (12 + 8*np.tanh(z[:, 1]))[:, None, None, None]*wave[..., None] + rng.normal(0, 5, (n, size, size, 3))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+def write_hest_bench_mirror(root, # folder for the mirror (one folder per task, as on the hub)
+                            tasks:Sequence[str]=('COAD', 'READ'), # task folders to write
+                            *,
+                            n_patients:int=3, # patients per task (two sections each); one split per patient, as HEST's create_splits
+                            n_spots:int=16, # spots per section
+                            n_genes:int=40, # genes measured; the first half carries the planted signal
+                            n_listed:int=20, # genes in var_50genes.json (HEST: 50)
+                            seed:int=0, # generator seed
+                           ) -> Path:
+    "A local folder laid out like HEST-Bench (<task>/splits, patches, adata, var_50genes.json, plus files the benchmark never reads), with a planted signal."
+    from vri_text.core import folder_lock
+    root = Path(root); root.parent.mkdir(parents=True, exist_ok=True)
+    want = dict(tasks=list(tasks), n_patients=n_patients, n_spots=n_spots, n_genes=n_genes, n_listed=n_listed, seed=seed, version=1)
+    with folder_lock(root.parent, f'.{root.name}.lock'):
+        done = root/'mirror.json'
+        if done.exists() and json.loads(done.read_text()) == want: log.info(f"HEST-Bench mirror: reusing {root}"); return root
+        _bench_mirror(root, list(tasks), n_patients, n_spots, n_genes, n_listed, seed)
+        with atomic_write(done, 'w') as f: json.dump(want, f)
+    log.info(f"HEST-Bench mirror: tasks {list(tasks)} ({2*n_patients} sections of {n_spots} spots each) written to {root}")
+    return root
+
+def _bench_mirror(root:Path, tasks:list, n_patients:int, n_spots:int, n_genes:int, n_listed:int, seed:int):
+    "Write the mirror's tasks (see write_hest_bench_mirror)."
+    import anndata as ad, h5py, pandas as pd, scipy.sparse as sp
+    genes = [f'GENE{j:03d}' for j in range(n_genes)] + ['BLANK_0001']          # a Xenium-style control probe too
+    for ti, task in enumerate(tasks):
+        rng = np.random.default_rng([seed, ti])
+        d = root/task
+        for sub in ('splits', 'patches', 'adata', 'patches_vis'): (d/sub).mkdir(parents=True, exist_ok=True)
+        W = np.zeros((2, len(genes))); W[:, :n_genes//2] = rng.normal(0, 0.8, (2, n_genes//2))
+        b = rng.uniform(0.5, 2.0, len(genes))
+        ids = {p: [f'{task}{2*p + k:02d}' for k in range(2)] for p in range(n_patients)}
+        for p, secs in ids.items():
+            shift = rng.normal(0, 0.3, 2)                                      # a patient effect
+            for s in secs:
+                z = rng.normal(0, 1, (n_spots, 2)) + shift
+                bc = np.array([f'{s}-{i:04d}-1' for i in range(n_spots)])
+                with atomic_path(d/'patches'/f'{s}.h5') as tmp, h5py.File(tmp, 'w') as f:
+                    f['img'] = _bench_patches(z, rng)
+                    f['coords'] = np.stack([np.arange(n_spots)*224, np.zeros(n_spots, int)], 1)
+                    f.create_dataset('barcode', data=bc.astype(object)[:, None], dtype=h5py.string_dtype('utf-8'))   # (N, 1), as HEST's save_hdf5
+                order = rng.permutation(n_spots)                                 # the expression file lists spots in another order
+                C = rng.poisson(np.exp(b + z[order] @ W))
+                a = ad.AnnData(sp.csr_matrix(C.astype(np.float32)), obs=pd.DataFrame(index=bc[order]), var=pd.DataFrame(index=genes))
+                a.obsm['spatial'] = np.random.default_rng(0).uniform(0, 1e4, (n_spots, 2))
+                with atomic_path(d/'adata'/f'{s}.h5ad') as tmp: a.write_h5ad(tmp)
+                (d/'patches_vis'/f'{s}.png').write_bytes(b'not read by the benchmark')
+        with atomic_write(d/HEST_BENCH_GENES, 'w') as f: json.dump({'genes': genes[:n_listed//2] + genes[n_genes//2:n_genes//2 + n_listed - n_listed//2]}, f)
+        for i in range(n_patients):
+            for part, sel in (('train', [s for p, v in ids.items() if p != i for s in v]), ('test', ids[i])):
+                t = pd.DataFrame({'sample_id': sel, 'patches_path': [f'patches/{s}.h5' for s in sel], 'expr_path': [f'adata/{s}.h5ad' for s in sel]})
+                with atomic_write(d/'splits'/f'{part}_{i}.csv', 'w') as f: t.to_csv(f, index=False)
+    (root/'fm_v1').mkdir(exist_ok=True); (root/'fm_v1'/'README').write_text('encoder weights live here on the hub; not task data')
+
+
+# %% ../nbs/01b_hest.ipynb #5eadd7c8
+@dataclass
+class HestBenchTask:
+    "One HEST-Benchmark task as laid out on the hub: samples, split files, gene list, patch stores and expression."
+    name:str # task folder, e.g. 'COAD'
+    root:Path # the task's folder
+    genes:list # the task's gene list (var_50genes.json), in its order
+    samples:object # DataFrame: sample_id, patches_path, expr_path (paths relative to root)
+    splits:list # vri_text.data.Splits per split file pair (train, test; no validation part), in HEST's order
+    def patches(self, sample_id:str) -> Path:
+        "The sample's patch store (HEST's keys: img, coords, barcode)."
+        return self.root/self.samples.set_index('sample_id').patches_path[sample_id]
+    def counts(self, sample_id:str, # a sample of the task
+               barcodes=None, # spots to read, in this order (None: all, in the file's order)
+              ) -> tuple:
+        "(raw counts (spots, genes) float64 of the task's genes, barcodes): what HEST's load_adata reads before its log1p."
+        import anndata as ad, scipy.sparse as sp
+        path = self.root/self.samples.set_index('sample_id').expr_path[sample_id]
+        a = ad.read_h5ad(path)
+        lost = [g for g in self.genes if g not in a.var_names]
+        if lost: raise DataError(f"{self.name}/{sample_id}: {path.name} lacks {len(lost)} genes of {HEST_BENCH_GENES}, e.g. {lost[:5]}; re-download the task")
+        bc = list(a.obs_names) if barcodes is None else [str(b) for b in barcodes]
+        r = a.obs_names.get_indexer(bc)
+        if (r < 0).any(): raise DataError(f"{self.name}/{sample_id}: {int((r < 0).sum())} barcodes of its patches are not in {path.name}, e.g. {[b for b, i in zip(bc, r) if i < 0][:3]}")
+        X = a.X[r][:, a.var_names.get_indexer(self.genes)]
+        return np.asarray(X.toarray() if sp.issparse(X) else X, np.float64), bc
+    def __repr__(self):
+        return f"HestBenchTask({self.name!r}: {len(self.samples)} samples, {len(self.splits)} splits, {len(self.genes)} genes)"
+
+def hest_bench_task(root, # local HEST-Bench root (hest_bench_download's), or the task's own folder
+                    task:str, # task folder, e.g. 'COAD'
+                   ) -> HestBenchTask:
+    "Read one HEST-Bench task's layout: its gene list, split files (in HEST's order) and the samples they name; every named file must exist."
+    import pandas as pd
+    from vri_text.data import Splits
+    d = Path(root)/task if (Path(root)/task).is_dir() or Path(root).name != task else Path(root)
+    if not d.is_dir(): raise DataError(f"HEST-Bench task {task!r}: no folder {Path(root)/task}; fetch it with hest_bench_download([{task!r}], root)")
+    gj = d/HEST_BENCH_GENES
+    if not gj.is_file(): raise DataError(f"HEST-Bench task {task}: {gj} is missing; fetch the task again with hest_bench_download")
+    try: genes = [str(g) for g in json.loads(gj.read_text())['genes']]
+    except (json.JSONDecodeError, KeyError, TypeError) as e: raise DataError(f"{gj}: not HEST's gene list (a JSON object with a 'genes' list): {type(e).__name__}: {e}") from e
+    if not genes or len(set(genes)) != len(genes): raise DataError(f"{gj}: the gene list is empty or repeats genes")
+    pairs = _split_files(d/'splits')
+    if not pairs: raise DataError(f"HEST-Bench task {task}: no split files in {d/'splits'}; fetch the task with hest_bench_download")
+    rows, splits = {}, []
+    for i, (a, b) in enumerate(pairs):
+        parts = []
+        for p in (a, b):
+            if not p.is_file(): raise DataError(f"HEST-Bench task {task}: {p.name} is missing (split files come in train_i/test_i pairs); fetch the task again")
+            t = pd.read_csv(p, dtype=str)
+            need = [c for c in ('sample_id', 'patches_path', 'expr_path') if c not in t.columns]
+            if need: raise DataError(f"{p}: not a HEST-Bench split file: no column(s) {need} (it has {list(t.columns)})")
+            for r in t.itertuples(): rows.setdefault(r.sample_id, (r.patches_path, r.expr_path))
+            parts.append(tuple(t.sample_id))
+        both = sorted(set(parts[0]) & set(parts[1]))
+        if both: raise DataError(f"HEST-Bench task {task}, split {i}: samples {both[:5]} are in both {a.name} and {b.name}")
+        splits.append(Splits(parts[0], (), parts[1], by='given', seed=0, fractions=(len(parts[0]), 0, len(parts[1]))))
+    samples = pd.DataFrame([dict(sample_id=s, patches_path=p, expr_path=e) for s, (p, e) in rows.items()])
+    lost = [f for f in list(samples.patches_path) + list(samples.expr_path) if not (d/f).is_file()]
+    if lost: raise DataError(f"HEST-Bench task {task}: {len(lost)} files named by its split files are missing under {d}, e.g. {lost[:3]}; fetch the task with hest_bench_download")
+    return HestBenchTask(task, d, genes, samples, splits)
+
 
 # %% ../nbs/01b_hest.ipynb #baa87075
 def hest_cohort(root, # local HEST root holding the selected samples
