@@ -169,23 +169,55 @@ def _check_weights_file(path:str, what:str='--weights'):
         raise UsageError(f"{what} {f}: not a PyTorch state dict (neither a zip archive nor a pickle); download it again or pass a .safetensors file")
 
 # %% ../nbs/09_cli.ipynb #7f6cbbb3
+def _state_shapes(f:Path) -> dict:
+    "Tensor name -> shape of a state-dict file, read without loading the weights (safetensors header; PyTorch's zip memory-mapped)."
+    if f.suffix == '.safetensors':
+        from safetensors import safe_open
+        with safe_open(str(f), 'pt') as h: return {k: tuple(h.get_slice(k).get_shape()) for k in h.keys()}
+    import torch
+    sd = torch.load(f, map_location='cpu', weights_only=True, mmap=True)
+    for k in ('state_dict', 'model'):
+        if isinstance(sd, dict) and isinstance(sd.get(k), dict): sd = sd[k]
+    if not isinstance(sd, dict): raise UsageError(f"--weights {f}: holds a {type(sd).__name__}, not a state dict")
+    if sd and all(k.startswith('module.') for k in sd): sd = {k[7:]: v for k, v in sd.items()}
+    return {k: tuple(v.shape) for k, v in sd.items() if hasattr(v, 'shape')}
+
+def _check_architecture(name:str, path:str):
+    "Refuse a weights file whose tensors do not fit the foundation model `name` (names and shapes, on the meta device), naming a model it fits."
+    from vri_text.features import FOUNDATION_MODELS, encoder_architecture, find_weights_file
+    spec, f = FOUNDATION_MODELS[name], find_weights_file(path)
+    if spec.adapt is not None: return   # checkpoints converted on load (Phikon-v2, CONCH v1.5): checked when the encoder is built
+    have = _state_shapes(f)
+    def misfit(model_name):
+        own = {k: tuple(v.shape) for k, v in encoder_architecture(model_name).state_dict().items()}
+        return sorted(set(own) - set(have)), sorted(set(have) - set(own)), sorted(k for k in own if k in have and own[k] != have[k])
+    miss, extra, shape = misfit(name)
+    if not (miss or extra or shape): return
+    fits = [m for m, s in FOUNDATION_MODELS.items() if m != name and s.adapt is None and not any(misfit(m))]
+    raise UsageError(f"--weights {f} does not fit {name}: {len(miss)} missing tensors {miss[:3]}, {len(extra)} unexpected {extra[:3]}, "
+                     f"{len(shape)} of other shapes {shape[:3]}" + (f"; it fits {', '.join(fits)}: pass --encoder {fits[0]}" if fits else
+                     "; is it another model's file?"))
+
+# %% ../nbs/09_cli.ipynb #15fa2aeb
 def _check_encoder(name:str, weights):
     "Refuse an unknown encoder, unusable weights, or weights that cannot be had (gated, or a timm model neither cached nor reachable)."
     import os
     from vri_text.core import hub_reachable
-    from vri_text.features import ENCODERS
+    from vri_text.features import ENCODERS, FOUNDATION_MODELS
     fixed = [e for e in ENCODERS if not e.endswith(':<name>')]
     if not (name in fixed or (name.startswith('timm:') and len(name) > 5)):
         raise UsageError(f"unknown encoder {name!r}; use {', '.join(fixed)} or timm:<name> (on a CPU: --encoder handcrafted)")
-    if weights and weights != 'random': return _check_weights_file(weights)
-    env = {'uni2-h': 'VRI_TEXT_UNI2H_WEIGHTS', 'uni': 'VRI_TEXT_UNI_WEIGHTS'}.get(name)
-    if env and not os.environ.get(env):
+    spec = FOUNDATION_MODELS.get(name)
+    src = weights if weights and weights != 'random' else (os.environ.get(spec.env) if spec else None)
+    if src:
+        _check_weights_file(src, '--weights' if weights else f'${spec.env}')
+        if spec: _check_architecture(name, src)
+        return
+    if spec and weights != 'random':
         import huggingface_hub as hh
-        repo = {'uni2-h': 'MahmoodLab/UNI2-h', 'uni': 'MahmoodLab/UNI'}[name]
-        if not (isinstance(hh.try_to_load_from_cache(repo, 'pytorch_model.bin'), str) or hh.get_token()):
-            raise UsageError(f"{name}: no weights. Pass --weights /path/to/pytorch_model.bin, set ${env}, or log in to the Hugging Face hub "
-                             f"with access to the gated {repo} (hf auth login). On a CPU without them: --encoder handcrafted")
-    if env and os.environ.get(env): _check_weights_file(os.environ[env], f'${env}')
+        if not (any(isinstance(hh.try_to_load_from_cache(spec.repo, fn), str) for fn in spec.files) or hh.get_token()):
+            raise UsageError(f"{name}: no weights. Pass --weights /path/to/{spec.files[0]}, set ${spec.env}, or log in to the Hugging Face hub "
+                             f"with access to the gated {spec.repo} (hf auth login). On a CPU without them: --encoder handcrafted")
     if name.startswith('timm:'):
         import timm
         arch = name[5:]
