@@ -1037,6 +1037,9 @@ def allowed_hosts(host:str, # the address the server binds
         names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
         try: names |= {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)}
         except OSError: pass
+        try:                                                  # the address of the default route (a UDP connect sends nothing)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s: s.connect(('192.0.2.1', 9)); names.add(s.getsockname()[0])
+        except OSError: pass
     return names - set(WILDCARD)
 
 def _split_host(netloc:str) -> tuple:
@@ -1159,7 +1162,7 @@ def _refuse(handler, status:int, why:str|None=None):
     if why: log.warning(f"refused {r.remote_ip} {r.method} {r.path[:200]!r}: {why}")
     handler.clear(); handler.set_status(status); handler.set_header('Content-Type', 'text/plain; charset=utf-8')
     handler.finish({401: 'access token required: open the address printed by `vri_text serve` (it ends with ?token=...)',
-                    403: 'refused', 404: 'not found'}.get(status, str(status)))
+                    403: 'refused (the server log says why; a name this server is reached by may need --allow-host)', 404: 'not found'}.get(status, str(status)))
 
 def _routes(data:RunData, access:Access) -> list:
     "The Tornado routes of tiles, exports and the token page."
