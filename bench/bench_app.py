@@ -46,7 +46,7 @@ def serve(args):
         data.add_spots(f'slide:{name}', SpotData(Path(path).stem, Path(path), 0.25, np.array([f'b{i}' for i in range(len(xy))]), xy, genes, pred,
                                                   diameter_um=0.25 * 0.5 * (g.width - 400) / side))
     print('READY', flush=True)
-    make_server(data, port=args.port, show=False)
+    make_server(data, port=args.port, show=False, no_token=True)   # loopback only: the load clients send no token
 
 
 def rss_kb(pid: int) -> int:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import functools
 import hmac
+import html
 import json
 import logging
 import math
 import os
+import secrets
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -19,28 +22,37 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import atomic_write, get_logger, safe_name
+from .core import atomic_write, get_logger, safe_id, safe_name
 
 log = get_logger('app')
 
 # %% auto #0
-__all__ = ['log', 'SLIDE_SUFFIXES', 'SPOT_UM', 'CAPTION_PREFERENCE', 'FIG_PX', 'PALETTE', 'PathRefused', 'safe_path', 'TileGrid',
+__all__ = ['log', 'SLIDE_SUFFIXES', 'SPOT_UM', 'CAPTION_PREFERENCE', 'SERVED', 'FIG_PX', 'PALETTE', 'NOTE_STYLES', 'HINT',
+           'LOOPBACK_NAMES', 'WILDCARD', 'TOKEN_ENV', 'CLOSED_ROUTES', 'PathRefused', 'safe_path', 'esc', 'TileGrid',
            'SlideError', 'open_slide', 'TileCache', 'SlideTiles', 'scan_slides', 'find_checkpoints', 'Model',
            'load_model', 'get_text_encoder', 'SpotData', 'RunData', 'colour_limits', 'apply_threshold', 'query_scores',
            'top_genes', 'nearest_captions', 'tissuumaps_project', 'tissuumaps_export', 'spots_adata',
-           'checkpoint_fingerprint', 'VirtualJob', 'initial_view', 'tile_layout', 'Viewer', 'make_server',
-           'add_serve_parser', 'run_serve', 'serve_main']
+           'checkpoint_fingerprint', 'VirtualJob', 'initial_view', 'tile_layout', 'Viewer', 'is_loopback',
+           'allowed_hosts', 'host_allowed', 'origin_allowed', 'ServeError', 'new_token', 'read_token', 'serve_url',
+           'check_port', 'Access', 'make_server', 'add_serve_parser', 'serve_plan', 'run_serve', 'serve_main']
 
 # %% ../nbs/10_app.ipynb #1e5a1bf8
 class PathRefused(PermissionError):
     "A request for a file outside the folders the viewer serves (refused and logged)."
 
+def _matches(parts:list, pattern:str) -> bool:
+    "Whether path components match a '/'-separated glob pattern component by component (`*` never crosses a '/')."
+    import fnmatch
+    pp = pattern.split('/')
+    return len(pp) == len(parts) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(parts, pp))
+
 def safe_path(rel:str, # the requested path, relative to the root
               roots:dict, # root name -> folder the viewer may serve from
               root:str, # the root the request names
               max_len:int=1024, # longest path accepted
+              allow:tuple|None=None, # glob patterns of the files that may be served (e.g. 'tissuumaps/*/*.h5ad'); None: any file
              ) -> Path:
-    "The existing file `rel` inside `roots[root]`; `PathRefused` for anything that would leave it."
+    "The existing file `rel` inside `roots[root]`; `PathRefused` for anything that would leave it or that `allow` does not name."
     def refuse(why):
         log.warning(f"refused file request {root!r}/{str(rel)[:200]!r}: {why}")
         raise PathRefused(f"refused {str(rel)[:200]!r}: {why}")
@@ -50,11 +62,23 @@ def safe_path(rel:str, # the requested path, relative to the root
     parts = rel.replace('\\', '/').split('/')
     if rel.startswith(('/', '\\')) or (len(rel) > 1 and rel[1] == ':'): refuse('absolute paths are outside the served folders')
     if any(p == '..' for p in parts): refuse("'..' would leave the served folder")
+    if allow is not None and not any(_matches(parts, a) for a in allow): refuse('not a file the viewer offers (only its exports are served)')
     base = Path(roots[root]).resolve()
     p = (base/rel).resolve()       # follows symbolic links: a link pointing outside is refused below
     if p != base and base not in p.parents: refuse(f'it resolves outside the served folder {base}')
     if not p.is_file(): raise FileNotFoundError(f"no file {rel!r} in the {root} folder")
     return p
+
+# %% ../nbs/10_app.ipynb #1bb0f8f7
+_INERT = str.maketrans({c: f'&#{ord(c)};' for c in '&<>"\'`\\*_[](){}!#|~$:@.'})   # HTML's and Markdown's active characters
+
+def esc(value, # any value from data, a file or a user (its str() is shown)
+        limit:int|None=None, # longest text shown, in characters (longer is cut with '…')
+       ) -> str:
+    "`value` as inert text for an HTML or Markdown pane: no tag, entity, link, image, emphasis or math can form; line breaks become spaces."
+    s = ' '.join(str(value).split())
+    if limit is not None and len(s) > limit: s = s[:max(limit - 1, 0)] + '…'
+    return s.translate(_INERT)
 
 # %% ../nbs/10_app.ipynb #24afefdf
 @dataclass
@@ -316,16 +340,6 @@ class SpotData:
         buf = io.BytesIO(); Image.fromarray(a).save(buf, 'PNG'); return buf.getvalue()
 
 # %% ../nbs/10_app.ipynb #a3037e9a
-def _load_cohort(run:Path, cohort=None):
-    "The run's cohort for measured counts: `cohort` (Cohort, manifest CSV or folder), else `run/cohort`; None when there is none."
-    from vri_text.data import Cohort
-    if cohort is not None and not isinstance(cohort, (str, Path)): return cohort
-    src = Path(cohort) if cohort is not None else (run/'cohort'/'manifest.csv' if (run/'cohort'/'manifest.csv').exists() else run/'cohort')
-    if not src.exists():
-        if cohort is not None: raise FileNotFoundError(f"cohort {src} does not exist")
-        return None
-    return Cohort.from_csv(src) if src.suffix == '.csv' else Cohort.from_folder(src)
-
 CAPTION_PREFERENCE = ('medvlm', 'hf_', 'morphology_', 'context-morphology', 'truth') # caption tables shown first when a run has several
 
 def _caption_table(run:Path, source:str|None=None):
@@ -346,12 +360,18 @@ def _embed_captions(texts:list, enc, cache:Path|None) -> np.ndarray:
     return np.asarray(E, np.float32)
 
 # %% ../nbs/10_app.ipynb #6cf8b254
+SERVED = ('tissuumaps/*/*.h5ad', 'tissuumaps/*/*.tmap', 'virtual/*/virtual_rna.h5ad') # the exports under <run>/viewer/ the page links to
+
+def _is_safe_id(s:str) -> bool:
+    try: safe_id(s); return True
+    except ValueError: return False
+
 class RunData:
     "What every page of one server shares: the run, its model, captions, slides, tile readers and jobs."
     def __init__(self, run, # a run folder
                  slides=None, # a folder of H&E slides (H&E-only samples)
                  checkpoint=None, # checkpoint path or a Model; None: the run's first (find_checkpoints: on the run's features, aligned ones first)
-                 cohort=None, # where measured counts are (Cohort, manifest CSV or folder); None: run/cohort
+                 cohort=None, # where measured counts are (Cohort, or a source open_cohort reads); None: the run's own (run_cohort)
                  cache_mb:float=128, # bound of the tile cache all slides share
                 ):
         self.run = Path(run).resolve()
@@ -361,15 +381,21 @@ class RunData:
         self.model = checkpoint if isinstance(checkpoint, Model) else load_model(checkpoint if checkpoint is not None else cks[0]['path'])
         self.checkpoints = cks
         self.feature_dir = _find_feature_dir(self.run/'features', self.model.ck.encoder_id)
-        self.sample_ids = sorted(p.stem for p in (self.run/'patches').glob('*.h5')) if self.feature_dir else []
+        stores = sorted(p.stem for p in (self.run/'patches').glob('*.h5')) if self.feature_dir else []
+        self.sample_ids = [s for s in stores if _is_safe_id(s)]
+        self.skipped_stores = len(stores) - len(self.sample_ids) # patch stores whose names are not safe sample ids
+        if self.skipped_stores: log.warning(f"run {self.run}: {self.skipped_stores} patch store(s) skipped: their file names are not safe sample ids "
+                                            f"(e.g. {next(s for s in stores if not _is_safe_id(s))[:80]!r}); rename them to letters, digits, '.', '_' or '-'")
         if self.feature_dir is None: log.warning(f"run {self.run}: no features of encoder {self.model.ck.encoder_id} under features/; run samples cannot be predicted")
         self.slides_dir = Path(slides).resolve() if slides is not None else None
         self.slides, self.bad_slides = scan_slides(self.slides_dir)
+        if isinstance(cohort, (str, Path)) and not Path(cohort).expanduser().exists():
+            raise FileNotFoundError(f"cohort {cohort} does not exist; pass --cohort with the cohort's folder or manifest CSV (default: the cohort the run recorded)")
         self._cohort_arg, self._cohort = cohort, False
         self._spots, self._tiles, self._jobs, self._lock = {}, {}, {}, threading.RLock()
         self._text, self._bank, self._captions = None, None, False
         self.tile_cache = TileCache(cache_mb)
-        self.roots = {'run': self.run, **({'slides': self.slides_dir} if self.slides_dir else {})}
+        self.roots = {'viewer': (self.run/'viewer').resolve()} # the only folder files are served from, and only SERVED ones
         self._paths = {}
         for p in self.slides.values(): self.register(p)
         for sid in self.sample_ids:
@@ -379,8 +405,10 @@ class RunData:
     @property
     def cohort(self):
         if self._cohort is False:
-            try: self._cohort = _load_cohort(self.run, self._cohort_arg)
-            except (FileNotFoundError, ValueError) as e: log.warning(f"measured counts unavailable: {e}"); self._cohort = None
+            from vri_text.dataset import open_cohort, run_cohort
+            a = self._cohort_arg
+            try: self._cohort = run_cohort(self.run) if a is None else open_cohort(a) if isinstance(a, (str, Path)) else a
+            except (OSError, ValueError, KeyError) as e: log.warning(f"measured counts unavailable: {e}"); self._cohort = None
         return self._cohort
     def default_sample(self) -> str|None:
         "The sample a page opens on: the first held-out (test) sample, else the first."
@@ -683,6 +711,13 @@ def tile_layout(grid:TileGrid, # the slide's tile pyramid
 # %% ../nbs/10_app.ipynb #172dacfc
 FIG_PX = 470 # side of each slide view in screen pixels
 PALETTE = 'Viridis256'
+NOTE_STYLES = {'info': ('#e7f5fb', '#0c4a60'), 'warning': ('#fff3cd', '#664d03'), 'danger': ('#f8d7da', '#842029')} # background, text
+HINT = '<i>Click a spot to see its patch, caption, top genes and nearest captions.</i>'
+
+def _box(kind:str) -> dict:
+    "CSS of a note box of `kind` (info, warning, danger)."
+    bg, fg = NOTE_STYLES[kind]
+    return {'background': bg, 'color': fg, 'border-radius': '4px', 'padding': '0 8px', 'font-size': '13px'}
 
 class Viewer:
     "One page: pick a sample or slide; linked predicted/measured views; spot details; text query; H&E-only jobs."
@@ -756,17 +791,18 @@ class Viewer:
         self.export_button = pn.widgets.Button(name='Export to TissUUmaps', width=270)
         self.job_button = pn.widgets.Button(name='Predict virtual RNA', button_type='primary', width=270, visible=False)
         self.progress = pn.indicators.Progress(value=0, max=100, width=270, visible=False, active=False)
-        self.job_status = pn.pane.Markdown('', width=270, visible=False)
-        self.downloads = pn.pane.Markdown('', width=270)
+        self.job_status = pn.pane.HTML('', width=270, visible=False)    # every pane is HTML written here, data strings through esc
+        self.downloads = pn.pane.HTML('', width=270)
         notes = []
         if d.model.no_text: notes.append(d.model.no_text)
         if d.bad_slides: notes.append('Slides that cannot be opened: ' + '; '.join(d.bad_slides.values()))
-        self.alert = pn.pane.Alert('\n\n'.join(notes), alert_type='warning', width=270, visible=bool(notes))
-        self.sample_note = pn.pane.Alert('', alert_type='info', width=270, visible=False)
-        self.title_pred = pn.pane.Markdown('', width=self.W, height=30, margin=(0, 5))
-        self.title_meas = pn.pane.Markdown('', width=self.W, height=30, margin=(0, 5))
+        if d.skipped_stores: notes.append(f'{d.skipped_stores} patch store(s) of the run skipped: their file names are not safe sample ids')
+        self.alert = pn.pane.HTML(''.join(f'<p>{esc(n)}</p>' for n in notes), styles=_box('warning'), width=270, visible=bool(notes))
+        self.sample_note = pn.pane.HTML('', styles=_box('info'), width=270, visible=False)
+        self.title_pred = pn.pane.HTML('', width=self.W, height=30, margin=(0, 5))
+        self.title_meas = pn.pane.HTML('', width=self.W, height=30, margin=(0, 5))
         self.patch = pn.pane.PNG(None, width=180, height=180)
-        self.details = pn.pane.Markdown('*Click a spot to see its patch, caption, top genes and nearest captions.*', width=2*self.W - 200)
+        self.details = pn.pane.HTML(HINT, width=2*self.W - 200)
         self._quiet = False   # set while the page itself moves a widget: its watcher must not redraw again
         user = lambda f: (lambda e: None if self._quiet else self._soon(f, e.new))
         self.sample_select.param.watch(user(self._on_sample), 'value')
@@ -782,8 +818,8 @@ class Viewer:
         return f"{sid} ({sp[sid]})" if sid in sp else sid
     def _layout(self, pn):
         m = self.data.model
-        side = pn.Column(pn.pane.Markdown(f"### vri_text viewer\n`{self.data.run.name}` · checkpoint `{m.path.parent.name}/{m.path.name}`"
-                                          f"{' (aligned)' if m.text_space is not None else ''}", width=270),
+        side = pn.Column(pn.pane.HTML(f"<h3>vri_text viewer</h3><code>{esc(self.data.run.name)}</code> · checkpoint "
+                                      f"<code>{esc(m.path.parent.name)}/{esc(m.path.name)}</code>{' (aligned)' if m.text_space is not None else ''}", width=270),
                          self.sample_select, self.gene_input, self.mode_select, self.query_input, self.threshold,
                          self.alert, self.sample_note, self.job_button, self.progress, self.job_status,
                          self.export_button, self.downloads, width=290)
@@ -823,7 +859,7 @@ class Viewer:
                              meas=np.full(d.n, np.nan, np.float32), barcode=[str(b) for b in d.barcodes])
         self.fig_meas.visible = d.measured is not None
         self.show_gene(self.gene_name or self._default_gene(d))
-        self.details.object = '*Click a spot to see its patch, caption, top genes and nearest captions.*'; self.patch.object = None
+        self.details.object = HINT; self.patch.object = None
     def _slide_mpp(self, path):
         osr = open_slide(path)
         try: return float(osr.properties.get('openslide.mpp-x') or 0.5)
@@ -833,7 +869,8 @@ class Viewer:
         if r is not None and np.isfinite(r).any(): return d.genes[int(np.nanargmax(r))]
         return d.genes[int(np.argmax(d.pred.std(0)))]
     def _note(self, text, kind='info'):
-        self.sample_note.object, self.sample_note.alert_type, self.sample_note.visible = text, kind, bool(text)
+        "Show a note (plain text, shown escaped) above the views."
+        self.sample_note.param.update(object=esc(text), styles=_box(kind), visible=bool(text))
     # --- view
     def set_view(self, view:tuple):
         "Show the (x0, x1, y0, y1) micron window and the tiles it needs (zoom stops at 2 screen pixels per slide pixel)."
@@ -902,16 +939,16 @@ class Viewer:
             self.src.data['pred'] = apply_threshold(self.scores, self.threshold.value)
             self.mapper.update(low=float(np.nanmin(self.scores)), high=float(np.nanmax(self.scores)))
             self.bar.title = f'cosine to "{self.query_text[:24]}"'
-            self.title_pred.object = f'**text query** “{self.query_text[:60]}” · {d.sample_id}'
+            self.title_pred.object = f'<b>text query</b> “{esc(self.query_text, 60)}” · {esc(d.sample_id)}'
         else:
             self.src.data['pred'] = np.asarray(pred, np.float32)
             self.mapper.update(low=glo, high=ghi)
             self.bar.title = f'{g} (normalised)'
-            self.title_pred.object = f'**predicted** {g} · {d.sample_id}'
+            self.title_pred.object = f'<b>predicted</b> {esc(g)} · {esc(d.sample_id)}'
         gi = d._gi[g]
-        self.title_meas.object = (f'**measured** {g} · r = {r[gi]:.2f} (mean over {len(r)} genes {np.nanmean(r):.2f})' if r is not None else '')
+        self.title_meas.object = (f'<b>measured</b> {esc(g)} · r = {r[gi]:.2f} (mean over {len(r)} genes {np.nanmean(r):.2f})' if r is not None else '')
     def _titles(self):
-        self.title_pred.object = f'**{self.sample_select.value.split(":", 1)[-1]}** (H&E only: predict its virtual RNA)'; self.title_meas.object = ''
+        self.title_pred.object = f'<b>{esc(self.sample_select.value.split(":", 1)[-1])}</b> (H&amp;E only: predict its virtual RNA)'; self.title_meas.object = ''
     # --- a spot
     def _on_select(self, attr, old, new):
         if new: self.select(int(new[0]))
@@ -922,30 +959,33 @@ class Viewer:
         self.spot = i
         png = d.patch_png(i)
         self.patch.object = png
-        lines = [f"**spot {d.barcodes[i]}** · {d.sample_id} · centre ({d.xy[i, 0]:.0f}, {d.xy[i, 1]:.0f}) px"]
-        if d.captions is not None and d.captions[i]: lines.append(f"**caption** ({d.caption_source}): {d.captions[i]}")
-        else: lines.append('**caption**: none for this spot')
-        lines.append('**top predicted genes** (z over the slide): ' + ', '.join(f'{g} {v:.2f} (z {z:+.1f})' for g, v, z in top_genes(d.pred, i, d.genes)))
+        lines = [f"<b>spot {esc(d.barcodes[i])}</b> · {esc(d.sample_id)} · centre ({d.xy[i, 0]:.0f}, {d.xy[i, 1]:.0f}) px"]
+        if d.captions is not None and d.captions[i]: lines.append(f"<b>caption</b> ({esc(d.caption_source)}): {esc(d.captions[i])}")
+        else: lines.append('<b>caption</b>: none for this spot')
+        lines.append('<b>top predicted genes</b> (z over the slide): ' + ', '.join(f'{esc(g)} {v:.2f} (z {z:+.1f})' for g, v, z in top_genes(d.pred, i, d.genes)))
         if d.Z is not None:
             texts, E = self.data.bank
             near = nearest_captions(d.Z[i], texts, E)
-            lines.append('**nearest captions of its aligned prediction**: ' + ('; '.join(f'“{t}” ({c:.2f})' for t, c in near) or 'no caption bank'))
-        else: lines.append(f'**nearest captions**: off — {self.data.model.no_text or "no aligned predictions for this slide"}')
-        self.details.object = '\n\n'.join(lines)
+            lines.append('<b>nearest captions of its aligned prediction</b>: ' + ('; '.join(f'“{esc(t)}” ({c:.2f})' for t, c in near) or 'no caption bank'))
+        else: lines.append(f'<b>nearest captions</b>: off — {esc(self.data.model.no_text or "no aligned predictions for this slide")}')
+        self.details.object = ''.join(f'<p>{l}</p>' for l in lines)
         if self.src.selected.indices != [i]: self.src.selected.indices = [i]
     # --- exports and jobs
     def _link(self, p:Path, label:str) -> str:
+        "HTML: a download link to an export the server offers (a path to it in a notebook)."
         p = Path(p).resolve()
         for root, base in self.data.roots.items():
-            if base in p.parents:
+            if base in p.parents and self.tile_url:
                 from urllib.parse import quote
-                return f"[{label}](/vri/file/{root}/{quote(p.relative_to(base).as_posix())})" if self.tile_url else f"{label}: `{p}`"
-        return f"{label}: `{p}`"
+                return f'<a href="/vri/file/{root}/{esc(quote(p.relative_to(base).as_posix()))}" download>{esc(label)}</a>'
+        return f"{esc(label)}: <code>{esc(p)}</code>"
     def export(self):
         "Write the current sample's virtual RNA for TissUUmaps (.h5ad + .tmap) and link them."
         d = getattr(self, 'd', None)
         if d is None: self.downloads.object = 'Nothing to export: predict the slide first.'; return
-        ex = tissuumaps_export(spots_adata(d), self.data.run/'viewer'/'tissuumaps'/d.sample_id, d.wsi, d.sample_id)
+        try: sid = safe_id(d.sample_id)                  # it names a folder of the export
+        except ValueError as e: self.downloads.object = esc(f'Cannot export: {e}'); return
+        ex = tissuumaps_export(spots_adata(d), self.data.run/'viewer'/'tissuumaps'/sid, d.wsi, sid)
         self.downloads.object = 'TissUUmaps export: ' + ' · '.join(self._link(p, p.name) for p in ex.values())
     def start_job(self):
         "Start (or rejoin) the virtual RNA job of the H&E-only slide shown."
@@ -968,7 +1008,7 @@ class Viewer:
         if not on: return
         self.progress.value, self.progress.active = j.progress, j.running
         el = f' ({time.time() - j.t0:.0f} s)' if j.t0 else ''
-        self.job_status.object = (f'**failed**: {j.error}' if j.stage == 'failed' else f'{j.stage}{el}')
+        self.job_status.object = (f'<b>failed</b>: {esc(j.error)}' if j.stage == 'failed' else f'{esc(j.stage)}{el}')
         if j.stage == 'done': self.downloads.object = self._link(j.h5ad, f'{j.path.stem} virtual RNA (.h5ad)')
 
 def _data_url(b:bytes, mime:str='image/jpeg') -> str:
@@ -976,6 +1016,137 @@ def _data_url(b:bytes, mime:str='image/jpeg') -> str:
     return f'data:{mime};base64,' + base64.b64encode(b).decode()
 
 # %% ../nbs/10_app.ipynb #1eabd145
+LOOPBACK_NAMES = ('127.0.0.1', 'localhost', '::1')
+WILDCARD = ('0.0.0.0', '::', '')
+
+def is_loopback(host:str) -> bool:
+    "Whether `host` (an address or name to bind) is reachable from this machine only."
+    import ipaddress
+    if host.lower() == 'localhost': return True
+    try: return ipaddress.ip_address(host).is_loopback
+    except ValueError: return False
+
+def allowed_hosts(host:str, # the address the server binds
+                  extra=(), # more names the page is reached by (--allow-host)
+                 ) -> set:
+    "Lower-case names a request's Host may carry: the bound address, the loopback names (loopback or every interface), the machine's own names (every interface), `extra`."
+    import socket
+    names = {host.lower(), *(n.lower() for n in extra)}
+    if host in WILDCARD or is_loopback(host): names |= set(LOOPBACK_NAMES)
+    if host in WILDCARD:
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+        try: names |= {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)}
+        except OSError: pass
+        try:                                                  # the address of the default route (a UDP connect sends nothing)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s: s.connect(('192.0.2.1', 9)); names.add(s.getsockname()[0])
+        except OSError: pass
+    return names - set(WILDCARD)
+
+def _split_host(netloc:str) -> tuple:
+    "(name, port or None) of a Host header or an origin's netloc: '[::1]:8000' -> ('::1', 8000)."
+    from urllib.parse import urlsplit
+    try:
+        u = urlsplit('//' + netloc)
+        return (u.hostname or '').lower(), u.port
+    except ValueError: return '', None
+
+def host_allowed(header:str|None, # the request's Host header
+                 names:set, # allowed_hosts(...)
+                ) -> bool:
+    "Whether a Host header names this server (a DNS-rebinding page sends its own name)."
+    return bool(header) and _split_host(header)[0] in names
+
+def origin_allowed(origin:str|None, # the request's Origin header (None: it has none)
+                   names:set, # allowed_hosts(...)
+                   port:int, # the server's port
+                   extra=(), # --allow-host names: a page through a proxy, on any port
+                  ) -> bool:
+    "Whether a request comes from a page of this server: no Origin, or an allowed name on this port (an `extra` name on any port)."
+    from urllib.parse import urlsplit
+    if origin is None: return True
+    u = urlsplit(origin)
+    if u.scheme not in ('http', 'https'): return False          # 'null' (sandboxed frames, files) and any other scheme
+    name, p = _split_host(u.netloc)
+    return name in {e.lower() for e in extra} or (name in names and (p or {'http': 80, 'https': 443}[u.scheme]) == port)
+
+# %% ../nbs/10_app.ipynb #ea8316c9
+TOKEN_ENV = 'VRI_TEXT_TOKEN' # environment variable that may hold the access token
+
+class ServeError(ValueError):
+    "A `serve` setting that cannot work (reported in one line, before anything is served)."
+
+def new_token() -> str:
+    "A random access token (32 URL-safe characters, 192 bits)."
+    return secrets.token_urlsafe(24)
+
+def read_token(file=None, # a file whose first line is the token (--token-file)
+               env:dict|None=None, # the environment to read $VRI_TEXT_TOKEN from (None: os.environ)
+              ) -> str|None:
+    "The access token from `file`, else from $VRI_TEXT_TOKEN; None when neither gives one; ServeError for an unreadable, empty or short one."
+    env = os.environ if env is None else env
+    if file is not None:
+        src = f'--token-file {file}'
+        try: t = (Path(file).expanduser().read_text().splitlines() or [''])[0].strip()
+        except (OSError, UnicodeDecodeError) as e: raise ServeError(f"{src}: cannot read it ({type(e).__name__})") from None
+    elif env.get(TOKEN_ENV) is not None: src, t = f'${TOKEN_ENV}', env[TOKEN_ENV].strip()
+    else: return None
+    if len(t) < 16 or any(c.isspace() for c in t):   # the message never repeats the token
+        raise ServeError(f"{src}: an access token needs at least 16 characters and no spaces (make one: python -c 'import secrets; print(secrets.token_urlsafe(24))')")
+    return t
+
+def serve_url(host:str, port:int, token:str|None=None) -> str:
+    "The address to open: 127.0.0.1 for a server on every interface, with `?token=` when there is one."
+    from urllib.parse import quote
+    shown = {'0.0.0.0': '127.0.0.1', '': '127.0.0.1', '::': '::1'}.get(host, host)
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/" + (f"?token={quote(token, safe='')}" if token else '')
+
+def check_port(host:str, port:int):
+    "ServeError in one line when `host:port` cannot be served: the port in use, not allowed, or not an address of this machine."
+    import errno, socket
+    try: infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e: raise ServeError(f"--host {host}: not an address of this machine ({e})") from None
+    errs = []
+    for fam, typ, proto, _, addr in infos:
+        with socket.socket(fam, typ, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as Tornado binds: a port left in TIME_WAIT is free
+            try: s.bind(addr)
+            except OSError as e:
+                if e.errno == errno.EADDRINUSE: raise ServeError(f"port {port} on {host} is already in use (another server?); choose another with --port, e.g. --port {port + 1}") from None
+                errs.append(e)
+    if errs and len(errs) == len(infos): raise ServeError(f"cannot serve on {host}:{port}: {errs[0].strerror}; choose another --host or --port")
+
+# %% ../nbs/10_app.ipynb #4111a3bd
+CLOSED_ROUTES = ('/components/', '/autoload.js') # Panel's module-importing resource route, Bokeh's embedding script: the viewer needs neither
+
+@dataclass
+class Access:
+    "Whom a server answers: requests that name it (Host), come from its own pages (Origin) and carry its token (None: none, loopback only)."
+    host:str='127.0.0.1' # the address bound
+    port:int=8000
+    token:str|None=None
+    allow:tuple=() # more Host names (--allow-host)
+    def __post_init__(self):
+        if not self.token and not is_loopback(self.host):
+            raise ServeError(f"refused: serving on {self.host} without an access token would let anyone who can reach this machine browse the run; "
+                             "drop --no-token (a token is made by default) or bind 127.0.0.1")
+        self.names = allowed_hosts(self.host, self.allow)
+    @property
+    def cookie(self) -> str: return f'vri_token_{self.port}'   # one per port: cookies do not tell ports apart
+    def refusal(self, request) -> tuple|None:
+        "(status, reason) for a request refused before any route sees it; None to let it through."
+        h, o = request.headers.get('Host'), request.headers.get('Origin')
+        if not host_allowed(h, self.names): return 403, f"Host {str(h)[:80]!r} is not this server's (allowed: {sorted(self.names)}; add a name with --allow-host)"
+        if not origin_allowed(o, self.names, self.port, self.allow): return 403, f"Origin {o[:80]!r} is not a page of this server"
+        if request.path.startswith(CLOSED_ROUTES): return 404, 'a closed route'
+        return None
+    def token_ok(self, handler) -> bool:
+        "Whether a request carries the token: in this port's cookie, or as `Authorization: Bearer <token>`."
+        if not self.token: return True
+        a = handler.request.headers.get('Authorization', '')
+        got = [handler.get_cookie(self.cookie), a[7:] if a.startswith('Bearer ') else None]
+        return any(g is not None and hmac.compare_digest(g.encode(), self.token.encode()) for g in got)
+
+# %% ../nbs/10_app.ipynb #15d22f3f
 _POOL = None
 
 def _pool():
@@ -985,31 +1156,22 @@ def _pool():
         _POOL = ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)), thread_name_prefix='vri-tiles')
     return _POOL
 
-def _token_ok(handler, token:str|None) -> bool:
-    "Whether a request carries the access token (query argument or cookie); the argument sets the cookie."
-    if not token: return True
-    want = token.encode()
-    t = handler.get_argument('token', None)
-    if t is not None and hmac.compare_digest(t.encode(), want):
-        from tornado.websocket import WebSocketHandler
-        if not isinstance(handler, WebSocketHandler): handler.set_cookie('vri_token', token, httponly=True, samesite='Strict')
-        return True
-    c = handler.get_cookie('vri_token')
-    return c is not None and hmac.compare_digest(c.encode(), want)
+def _refuse(handler, status:int, why:str|None=None):
+    "Answer `status` in plain text; log `why` when given (with the path only: a query string may hold a token)."
+    r = handler.request
+    if why: log.warning(f"refused {r.remote_ip} {r.method} {r.path[:200]!r}: {why}")
+    handler.clear(); handler.set_status(status); handler.set_header('Content-Type', 'text/plain; charset=utf-8')
+    handler.finish({401: 'access token required: open the address printed by `vri_text serve` (it ends with ?token=...)',
+                    403: 'refused (the server log says why; a name this server is reached by may need --allow-host)', 404: 'not found'}.get(status, str(status)))
 
-def _routes(data:RunData, token:str|None) -> list:
-    "The Tornado routes of tiles, files and the token page."
+def _routes(data:RunData, access:Access) -> list:
+    "The Tornado routes of tiles, exports and the token page."
     from tornado.web import HTTPError, RequestHandler
     class Base(RequestHandler):
         def prepare(self):
             self.set_header('X-Content-Type-Options', 'nosniff')
-            if not _token_ok(self, token):
-                log.warning(f"refused {self.request.remote_ip} {self.request.method} {self.request.path[:200]!r}: no valid access token")
-                raise HTTPError(401)
-        def write_error(self, status, **kw):
-            self.set_header('Content-Type', 'text/plain; charset=utf-8')
-            self.finish({401: 'access token required: open the address printed by `vri_text serve`', 403: 'refused: outside the served folders',
-                         404: 'not found'}.get(status, str(status)))
+            if not access.token_ok(self): _refuse(self, 401, 'no valid access token')
+        def write_error(self, status, **kw): _refuse(self, status, 'outside the served files' if status == 403 else None)
     class Tile(Base):
         async def get(self, key, z, c, r):
             try: tiles = data.tiles(key=key)
@@ -1021,10 +1183,8 @@ def _routes(data:RunData, token:str|None) -> list:
             self.finish(b)
     class File(Base):
         async def get(self, root, rel):
-            try: p = safe_path(rel, data.roots, root)
-            except PathRefused:
-                log.warning(f"refused {self.request.remote_ip} GET {self.request.path[:200]!r}: outside the served folders")
-                raise HTTPError(403)
+            try: p = safe_path(rel, data.roots, root, allow=SERVED)
+            except PathRefused: raise HTTPError(403)
             except FileNotFoundError: raise HTTPError(404)
             self.set_header('Content-Type', 'application/json' if p.suffix in ('.tmap', '.json') else 'application/octet-stream')
             self.set_header('Content-Disposition', f'attachment; filename="{p.name}"')
@@ -1033,77 +1193,160 @@ def _routes(data:RunData, token:str|None) -> list:
                     self.write(chunk); await self.flush()
             self.finish()
     class Login(RequestHandler):
-        def get(self):
-            self.set_status(401); self.set_header('Content-Type', 'text/plain; charset=utf-8')
-            self.finish('access token required: open the address printed by `vri_text serve` (it ends with ?token=...)')
+        def get(self): _refuse(self, 401)
     return [(r'/vri/tile/([0-9a-f]{12})/(\d{1,2})/(\d{1,7})/(\d{1,7})\.jpg', Tile), (r'/vri/file/([a-z]{1,16})/(.*)', File), (r'/vri/login', Login)]
 
-def _auth(token:str):
+# %% ../nbs/10_app.ipynb #021974c9
+def _front(app, # the Tornado application of the server (Panel's and Bokeh's routes included)
+           access:Access):
+    "Put the Host, Origin and closed-route refusals and the `?token=` exchange before every route of `app`."
+    from tornado.routing import Matcher, Rule
+    from tornado.web import RequestHandler
+    class When(Matcher):
+        def __init__(self, f): self.f = f
+        def match(self, request): return {} if self.f(request) else None
+    class Refuse(RequestHandler):
+        def prepare(self): _refuse(self, *(access.refusal(self.request) or (403, 'refused')))
+    class TokenIn(RequestHandler):
+        "`?token=` in an address: checked, kept in a cookie of this port, then dropped from the address by a redirect."
+        def prepare(self):
+            from urllib.parse import urlencode
+            if not hmac.compare_digest(self.get_query_argument('token', '').encode(), access.token.encode()): return _refuse(self, 401, 'wrong access token')
+            self.set_cookie(access.cookie, access.token, httponly=True, samesite='Strict')
+            rest = urlencode([(k, v) for k, vs in self.request.query_arguments.items() if k != 'token' for v in vs])
+            self.redirect('/' + self.request.path.lstrip('/') + (f'?{rest}' if rest else ''))   # one leading '/': never another host
+    rules = [Rule(When(lambda r: access.refusal(r) is not None), Refuse), Rule(When(lambda r: bool(access.token) and 'token' in r.query_arguments), TokenIn)]
+    app.default_router.rules[:0] = [app.default_router.process_rule(r) for r in rules]
+    app.settings['log_function'] = _log_request
+
+def _log_request(handler):
+    "Tornado's access log line, with the path only (no query string: no token reaches a log)."
+    s, r = handler.get_status(), handler.request
+    logging.getLogger('tornado.access').log(logging.INFO if s < 400 else logging.WARNING, '%d %s %s (%s) %.1f ms', s, r.method, r.path, r.remote_ip, 1000*r.request_time())
+
+def _auth(access:Access):
+    "Bokeh's auth hook: the page and its websocket need the token too."
     from bokeh.server.auth_provider import AuthProvider
     class TokenAuth(AuthProvider):
         @property
-        def get_user(self): return lambda handler: 'user' if _token_ok(handler, token) else None
+        def get_user(self): return lambda handler: 'user' if access.token_ok(handler) else None
         @property
         def login_url(self): return '/vri/login'
     return TokenAuth()
 
+# %% ../nbs/10_app.ipynb #7583482a
+def _start(build, # loop -> a Panel server, not started
+           threaded:bool):
+    "Run the server `build` makes: here until interrupted, or in a thread of its own (returned; `.stop()` ends it)."
+    if not threaded:
+        server = build(None); server.start()
+        try: server.io_loop.start()
+        except RuntimeError: pass
+        return server
+    from panel.io.threads import StoppableThread
+    from tornado.ioloop import IOLoop
+    loop, made, ready = IOLoop(make_current=False), [], threading.Event()
+    def run():
+        try: made.append(build(loop))
+        finally: ready.set()
+        made[0].start(); loop.start()
+        return made[0]
+    th = StoppableThread(target=run, io_loop=loop, owns_loop=True, daemon=True, name='vri-viewer')
+    th.start(); ready.wait(120)
+    if not made: raise ServeError("the viewer's server did not start (its error is logged above)")
+    th.server = made[0]
+    return th
+
+def _open_browser(url:str):
+    "Open `url` through a private redirect file, so the token shows in no process list."
+    import atexit, tempfile, webbrowser
+    fd, path = tempfile.mkstemp(prefix='vri_text-', suffix='.html')   # readable by this user only
+    with os.fdopen(fd, 'w') as f: f.write(f'<!DOCTYPE html><meta http-equiv="refresh" content="0;url={html.escape(url)}"><a href="{html.escape(url)}">vri_text viewer</a>')
+    atexit.register(lambda: Path(path).unlink(missing_ok=True))
+    webbrowser.open(Path(path).as_uri())
+
+# %% ../nbs/10_app.ipynb #5f8f4c2c
 def make_server(data:RunData, # what the pages share
-                host:str='127.0.0.1', # address to bind (0.0.0.0: every interface; use a token)
+                host:str='127.0.0.1', # address to bind (anything but loopback needs a token)
                 port:int=8000, # port
-                token:str|None=None, # access token every request must carry
+                token:str|None=None, # access token every request must carry; None: a new random one, printed with the address
+                no_token:bool=False, # serve without a token (loopback only)
+                allow_hosts=(), # more names the page is reached by (a proxy's, the machine's DNS name)
                 show:bool=False, # open a browser
-                threaded:bool=False, # serve from a thread (notebooks, tests); else block until interrupted
+                threaded:bool=False, # serve from a thread (notebooks, tests; returned, with .stop()); else block until interrupted
                 max_body_kb:int=64, # bound of request bodies (the page sends none)
                ):
-    "Serve the viewer of `data`: the page, its tiles and its files."
-    import panel as pn
-    if host not in ('127.0.0.1', 'localhost', '::1'):
-        log.warning(f"serving on {host}:{port}: anyone who can reach this machine can browse the run" + ('' if token else ' (no --token set)'))
-    origins = ['*'] if host in ('0.0.0.0', '::') else sorted({f'{host}:{port}', f'localhost:{port}', f'127.0.0.1:{port}'})
+    "Serve the viewer of `data` (the page, its tiles and exports) to requests that name this server, come from its pages and carry its token."
+    from panel.io.server import get_server
+    access = Access(host, port, None if no_token else token or new_token(), tuple(allow_hosts))
+    check_port(host, port)
+    url = serve_url(host, port, access.token)
+    if not token and access.token: print(f"vri_text viewer of {data.run} at {url}", flush=True)   # the only place a made token is shown
+    log.info(f"vri_text viewer of {data.run} at {serve_url(host, port)}" + (' (access token required)' if access.token else ' (no access token)'))
     tile_url = lambda key, z, c, r: f'/vri/tile/{key}/{z}/{c}/{r}.jpg'
-    kw = dict(port=port, address=host, show=show, title='vri_text viewer', websocket_origin=origins, extra_patterns=_routes(data, token),
-              websocket_max_message_size=8 << 20, http_server_kwargs=dict(max_body_size=max_body_kb << 10, max_buffer_size=8 << 20,
-                                                                             max_header_size=16 << 10))
-    if token: kw['auth_provider'] = _auth(token)
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/" + (f'?token={token}' if token else '')
-    log.info(f"vri_text viewer of {data.run} at {url}")
-    return pn.serve({'/': lambda: Viewer(data, tile_url=tile_url).layout}, threaded=threaded, **kw)
+    origins = [f'{n}:{port}' for n in access.names if ':' not in n] + [f'{n}:{p}' for n in access.allow for p in (80, 443)]   # Bokeh's own check
+    kw = dict(port=port, address=host, websocket_origin=origins, title='vri_text viewer', verbose=False, show=False, start=False,
+              extra_patterns=_routes(data, access), exclude_cookies=[access.cookie], exclude_headers=['Cookie', 'Authorization'],
+              websocket_max_message_size=8 << 20, http_server_kwargs=dict(max_body_size=max_body_kb << 10, max_buffer_size=8 << 20, max_header_size=16 << 10))
+    if access.token: kw['auth_provider'] = _auth(access)
+    def build(loop):
+        server = get_server({'/': lambda: Viewer(data, tile_url=tile_url).layout}, loop=loop, **kw)
+        _front(server._tornado, access)
+        if show: server.io_loop.add_callback(_open_browser, url)
+        return server
+    srv = _start(build, threaded)
+    srv.url = url
+    return srv
 
 # %% ../nbs/10_app.ipynb #dd3d12b6
 def _serve_args(p):
-    from vri_text.core import get_scale
-    p.add_argument('run', nargs='?', default=None, help=f"run folder (default: the synthetic demo run, $VRI_TEXT_HOME/demo-<scale>)")
+    import argparse
+    p.add_argument('run', nargs='?', default=None, help="run folder (default: the synthetic demo run, $VRI_TEXT_HOME/demo-<scale>)")
     p.add_argument('--slides', default=None, help='folder of H&E slides to offer as H&E-only samples')
-    p.add_argument('--host', default='127.0.0.1', help='address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)')
-    p.add_argument('--port', type=int, default=8000)
-    p.add_argument('--token', default=None, help='access token every request must carry (?token=... once)')
+    p.add_argument('--host', default='127.0.0.1', help='address to bind (default 127.0.0.1; 0.0.0.0 serves every interface)')
+    p.add_argument('--port', type=int, default=8000, help='port (default 8000)')
+    p.add_argument('--allow-host', action='append', default=[], metavar='NAME', help="another host name the page is reached by (a proxy's, the machine's DNS name); repeatable")
+    p.add_argument('--token-file', default=None, metavar='FILE', help=f'read the access token from FILE (default: ${TOKEN_ENV}, else a new random one, printed with the address)')
+    p.add_argument('--no-token', action='store_true', help='serve without an access token (127.0.0.1 only)')
+    p.add_argument('--token', nargs='?', const='', default=None, help=argparse.SUPPRESS)   # refused: a token in argv shows in `ps`
     p.add_argument('--no-browser', action='store_true', help='do not open a browser')
     p.add_argument('--checkpoint', default=None, help="checkpoint to use (default: the run's first, aligned ones first)")
-    p.add_argument('--cohort', default=None, help='cohort folder or manifest CSV with the measured counts (default: <run>/cohort)')
+    p.add_argument('--cohort', default=None, help="cohort folder or manifest CSV with the measured counts (default: the cohort the run recorded)")
     return p
 
 def add_serve_parser(subparsers, # from argparse.ArgumentParser.add_subparsers
                     ):
     "Add the `serve` command to a CLI; its namespace carries `serve=run_serve` (call `args.serve(args)`)."
-    p = _serve_args(subparsers.add_parser('serve', help='browse predictions, captions and text queries in the browser'))
+    p = _serve_args(subparsers.add_parser('serve', help='browse predictions, captions and text queries in the browser', allow_abbrev=False))
     p.set_defaults(serve=run_serve)
     return p
 
-def run_serve(args) -> int:
-    "Serve from parsed `serve` arguments; the exit status."
+def serve_plan(args) -> dict:
+    "The `make_server` arguments of parsed `serve` arguments: token, address, port and run checked first (ServeError or the run's error, in one line)."
     from vri_text.core import get_scale, vri_home
-    run = Path(args.run) if args.run else vri_home()/f'demo-{get_scale().name}'
-    try: data = RunData(run, slides=args.slides, checkpoint=args.checkpoint, cohort=args.cohort)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"vri_text serve: {e}"); return 2
-    print(f"serving {data.run} ({len(data.sample_ids)} samples, {len(data.slides)} H&E slides) at http://{args.host}:{args.port}/"
-          + (f"?token={args.token}" if args.token else '') + '  (Ctrl-C stops it)')
-    try: make_server(data, host=args.host, port=args.port, token=args.token, show=not args.no_browser)
+    if args.token is not None: raise ServeError(f"--token is refused: a token on the command line shows in `ps` and in shell history. Put it in ${TOKEN_ENV} "
+                                                "or in a file given with --token-file, or give neither: serve makes one and prints the address with it")
+    if args.no_token and (args.token_file or os.environ.get(TOKEN_ENV)): raise ServeError(f"--no-token contradicts --token-file / ${TOKEN_ENV}: give one or the other")
+    token = None if args.no_token else read_token(args.token_file) or new_token()
+    Access(args.host, args.port, token, tuple(args.allow_host))   # refuses anything but loopback without a token
+    check_port(args.host, args.port)
+    data = RunData(Path(args.run) if args.run else vri_home()/f'demo-{get_scale().name}', slides=args.slides, checkpoint=args.checkpoint, cohort=args.cohort)
+    return dict(data=data, host=args.host, port=args.port, token=token, no_token=token is None, allow_hosts=tuple(args.allow_host), show=not args.no_browser)
+
+def run_serve(args) -> int:
+    "Serve from parsed `serve` arguments; the exit status (2, with one line on stderr, when a setting, the run or the port cannot work)."
+    try:
+        kw = serve_plan(args); d = kw['data']
+        print(f"serving {d.run} ({len(d.sample_ids)} samples, {len(d.slides)} H&E slides) at {serve_url(kw['host'], kw['port'], kw['token'])}  (Ctrl-C stops it)", flush=True)
+        make_server(**kw)
     except KeyboardInterrupt: pass
+    except (OSError, ValueError, KeyError) as e:   # ServeError, a missing run, a bad checkpoint or store, the port taken meanwhile
+        print(f"vri_text serve: {e}", file=sys.stderr); return 2
     return 0
 
 def serve_main(argv:list|None=None, # arguments (None: sys.argv[1:])
               ) -> int:
-    "`vri_text serve [RUN_DIR] [--slides DIR] [--host 127.0.0.1] [--port 8000] [--token T] [--no-browser]`."
+    "`vri_text serve [RUN_DIR] [--slides DIR] [--host 127.0.0.1] [--port 8000] [--allow-host NAME] [--token-file FILE | --no-token] [--no-browser]`."
     import argparse
-    return run_serve(_serve_args(argparse.ArgumentParser(prog='vri_text serve', description=serve_main.__doc__)).parse_args(argv))
+    p = argparse.ArgumentParser(prog='vri_text serve', description=serve_main.__doc__, allow_abbrev=False)
+    return run_serve(_serve_args(p).parse_args(argv))
