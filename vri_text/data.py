@@ -142,7 +142,7 @@ def check_slide_depth(wsi, # a slide file
 def slide_info(wsi, sample_id:str='?') -> tuple[tuple[int, int], float|None]:
     "Level-0 (width, height) and the mpp the slide's metadata declares (None if it declares none)."
     import openslide
-    wsi = _need(wsi, sample_id, 'whole-slide image')
+    wsi = need_file(wsi, sample_id, 'whole-slide image')
     check_slide_depth(wsi, sample_id)
     try: s = openslide.OpenSlide(str(wsi))
     except openslide.OpenSlideError as e:
@@ -244,7 +244,7 @@ def read_positions(path, # tissue_positions.csv (header), tissue_positions_list.
                   ):
     "Space Ranger spot table (any of its formats) as a DataFrame indexed by barcode, its numeric columns checked."
     import pandas as pd
-    path = _need(path, sample_id, 'spot positions')
+    path = need_file(path, sample_id, 'spot positions')
     df, line0 = _read_table(path, sample_id)
     miss = [c for c in POSITION_COLUMNS if c not in df.columns]
     if miss or df.shape[1] != len(POSITION_COLUMNS):
@@ -327,14 +327,14 @@ def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding 
     sid = sample_id or (path.parent.name if path.name == 'outs' else path.name)
     if mpp is not None: mpp = check_mpp(mpp, f"sample {sid}", 'the mpp argument')  # before anything is read
     if not path.is_dir(): raise FileNotFoundError(f"sample {sid}: Space Ranger folder {path} does not exist")
-    h5 = _need(path/'filtered_feature_bc_matrix.h5', sid, 'filtered counts matrix (10x HDF5)')
+    h5 = need_file(path/'filtered_feature_bc_matrix.h5', sid, 'filtered counts matrix (10x HDF5)')
     sp_dir = path/'spatial'
     pos = next((p for p in (sp_dir/'tissue_positions.csv', sp_dir/'tissue_positions_list.csv') if p.exists()), None)
     if pos is None: raise FileNotFoundError(f"sample {sid}: missing spot positions: neither {sp_dir/'tissue_positions.csv'} (Space Ranger 2.x+) "
                                             "nor tissue_positions_list.csv (1.x) exists")
-    sf_file = _need(sp_dir/'scalefactors_json.json', sid, 'scale factors')
+    sf_file = need_file(sp_dir/'scalefactors_json.json', sid, 'scale factors')
     wsi = _find_wsi(path, sid) if wsi is None else Path(wsi)
-    _need(wsi, sid, 'whole-slide image')
+    need_file(wsi, sid, 'whole-slide image')
     try:
         with warnings.catch_warnings():  # duplicated names get our own error (barcodes) or a logged fix (genes)
             warnings.filterwarnings('ignore', message='(Observation|Variable) names are not unique')
@@ -372,7 +372,7 @@ def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding 
 # %% ../nbs/01_data.ipynb #b68841da
 def _read_h5ad_file(h5ad, sid):
     import anndata as ad
-    h5ad = _need(h5ad, sid, 'counts (h5ad)')
+    h5ad = need_file(h5ad, sid, 'counts (h5ad)')
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='(Observation|Variable) names are not unique')
@@ -429,8 +429,8 @@ def read_hest(root, # HEST-1k root holding st/, wsis/ and metadata/
     "Read one HEST-1k sample (st/{id}.h5ad, wsis/{id}.*, metadata/{id}.json) into a `Sample`."
     root = Path(root)
     if mpp is not None: mpp = check_mpp(mpp, f"sample {sample_id}", 'the mpp argument')
-    h5ad = _need(root/'st'/f'{sample_id}.h5ad', sample_id, 'HEST counts')
-    meta_file = _need(root/'metadata'/f'{sample_id}.json', sample_id, 'HEST metadata')
+    h5ad = need_file(root/'st'/f'{sample_id}.h5ad', sample_id, 'HEST counts')
+    meta_file = need_file(root/'metadata'/f'{sample_id}.json', sample_id, 'HEST metadata')
     wsis = sorted(p for p in (root/'wsis').glob(f'{sample_id}.*') if p.suffix.lower() in SLIDE_EXTS) if (root/'wsis').is_dir() else []
     if not wsis: raise FileNotFoundError(f"sample {sample_id}: missing whole-slide image: no {root/'wsis'/sample_id}.tif (or other slide format)")
     try: meta = json.loads(meta_file.read_text())
@@ -454,7 +454,7 @@ def read_h5ad(h5ad, # AnnData file with raw counts (X or layer) and spot centres
     sid = sample_id or Path(h5ad).stem
     if mpp is not None: mpp = check_mpp(mpp, f"sample {sid}", 'the mpp argument')
     adata = _prepare_h5ad(_read_h5ad_file(h5ad, sid), sid, h5ad, spatial_key, layer)
-    return _make_sample(sid, adata, _need(wsi, sid, 'whole-slide image'), mpp, None, None, patient_id, 'h5ad', h5ad, h5ad)
+    return _make_sample(sid, adata, need_file(wsi, sid, 'whole-slide image'), mpp, None, None, patient_id, 'h5ad', h5ad, h5ad)
 
 # %% ../nbs/01_data.ipynb #b6e6130b
 @dataclass
@@ -683,7 +683,7 @@ def from_csv(cls:Cohort, manifest, # CSV: sample_id, path (or outs/folder)[, pat
              readers:dict|None=None, # format -> reader for formats with their own module ('visium_hd', 'spatialdata'); see `open_cohort`
             ) -> Cohort:
     "Read the samples a manifest lists (and its split, when it has a split column)."
-    manifest = _need(manifest, 'manifest', 'cohort manifest')
+    manifest = need_file(manifest, 'manifest', 'cohort manifest')
     t = _manifest_table(manifest)
     rel = lambda p: (manifest.parent/p) if p and not Path(p).is_absolute() else (Path(p) if p else None)
     records = t.to_dict('records')
