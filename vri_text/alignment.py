@@ -30,6 +30,7 @@ def lam_at(epoch:int, # 1-based epoch
     if warmup_epochs <= 0: return float(lam)
     return float(lam)*min(1.0, (epoch - 1)/warmup_epochs)
 
+# %% ../nbs/07_alignment.ipynb #3231eb20
 def cosine_term(Z, # (E, b, d) aligned predictions
                 T, # (E, b, d) caption embeddings of the same spots
                 M, # (E, b) bool: spot has a caption
@@ -40,6 +41,7 @@ def cosine_term(Z, # (E, b, d) aligned predictions
     cos = F.cosine_similarity(Z, T, dim=-1, eps=1e-8)
     return ((1 - cos)*Mf).sum(-1)/n.clamp(min=1), n
 
+# %% ../nbs/07_alignment.ipynb #2f7f7d9c
 def infonce_term(Z, # (E, b, d) aligned predictions
                  T, # (E, b, d) unit caption embeddings of the same spots
                  M, # (E, b) bool: spot has a caption
@@ -109,6 +111,7 @@ def caption_bank(captions, # (N,) caption per spot ('' where none)
     if len(texts) == 0: raise ValueError('caption_bank: none of the given spots has a caption')
     return list(texts), np.asarray(T)[rows[first]].astype(np.float32), counts
 
+# %% ../nbs/07_alignment.ipynb #e7060ae3
 def retrieve(Z, # (n, d) unit query vectors
              E, # (M, d) unit caption embeddings
              k:int=5, # captions returned per query
@@ -119,6 +122,7 @@ def retrieve(Z, # (n, d) unit query vectors
     top = np.argsort(-S, axis=1, kind='stable')[:, :k]
     return top, np.take_along_axis(S, top, 1)
 
+# %% ../nbs/07_alignment.ipynb #a6694570
 def retrieval_accuracy(Z, # (n, d) aligned predictions of the scored spots
                        own, # (n,) each spot's own label (its caption text, or e.g. its tissue kind)
                        E, # (M, d) the caption bank's embeddings
@@ -139,6 +143,7 @@ def retrieval_accuracy(Z, # (n, d) aligned predictions of the scored spots
     out['n'] = len(own)
     return out
 
+# %% ../nbs/07_alignment.ipynb #c6a86b09
 def retrieval_examples(captions, # (N,) own caption of each spot
                        Z, # (N, d) aligned predictions (rows of the same spots)
                        bank, # (texts, E, counts) from caption_bank

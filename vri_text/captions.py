@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from fastcore.basics import patch
 
 from .core import StoreError, atomic_write, clean_temps, get_logger, inside, progress, safe_id, safe_name, store_lock
 from .features import as_uint8_batch
-
-log = get_logger('captions')
 
 # %% auto #0
 __all__ = ['log', 'MAX_WORDS', 'CAPTION_COLUMNS', 'KINDS', 'CAPTION_PROMPT', 'SENTENCE_FIELDS', 'TISSUES', 'MEDVLM_HUB_ID',
@@ -35,6 +34,9 @@ __all__ = ['log', 'MAX_WORDS', 'CAPTION_COLUMNS', 'KINDS', 'CAPTION_PROMPT', 'SE
            'truth_captions', 'TruthCaptioner', 'truth_captioner', 'shuffle_assignment', 'ShuffledCaptioner',
            'shuffled_captioner', 'ContextCaptioner', 'context_captioner', 'load_captions', 'caption_stores',
            'seed_measures', 'get_captioner', 'captions_path', 'caption_run', 'training_stores', 'kind_agreement']
+
+# %% ../nbs/06_captioning.ipynb #6c957bd7
+log = get_logger('captions')
 
 # %% ../nbs/06_captioning.ipynb #f92e8990
 MAX_WORDS = 25 # the poster's caption limit
@@ -50,6 +52,7 @@ def parse_answer(text:str # a model's decoded output
     if re.search(r'<think>', t, flags=re.I): return None
     return t
 
+# %% ../nbs/06_captioning.ipynb #929cc757
 _CODE = re.compile(r'<(script|style|iframe|object|embed|template|svg|math|noscript)\b[^>]*>.*?(?:</\1\s*>|$)', re.S | re.I)  # elements whose content is code
 _TAG = re.compile(r'<!--.*?(?:-->|$)|</?[A-Za-z!?][^<>]*>', re.S)
 _LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")  # markdown [text](url) and ![alt](url): the text stays
@@ -68,6 +71,7 @@ def plain_text(text:str|None # any text (a model's output, a cell of a caption t
     t = ''.join(' ' if cat(c) in ('Cc', 'Zl', 'Zp') else '' if cat(c) in ('Cf', 'Co', 'Cs', 'Cn') else c for c in t)
     return re.sub(r'\s+', ' ', t.replace('<', ' ').replace('>', ' ')).strip()
 
+# %% ../nbs/06_captioning.ipynb #1593761b
 def clean_caption(text:str|None, # an answer (tags are removed)
                   max_words:int=MAX_WORDS, # longest caption in words
                  ) -> str:
@@ -100,8 +104,6 @@ class Captioner:
     spot_aware = False # True: captions need to know which spots the patches are (sample, barcodes, coordinates)
     def _caption(self, imgs:np.ndarray) -> list:
         raise NotImplementedError(f"{type(self).__name__} must implement _caption(imgs) -> list of str")
-    def _caption_spots(self, imgs:np.ndarray, sample_id:str, barcodes:list, coords, attrs:dict) -> list:
-        return self._caption(imgs)
     def _finish(self, out, n:int) -> list:
         out = list(out)
         if len(out) != n: raise RuntimeError(f"{self.id}: returned {len(out)} captions for {n} patches")
@@ -111,19 +113,26 @@ class Captioner:
         if self.spot_aware: raise TypeError(f"{self.id}: captions spots, not bare patches; call caption_spots(imgs, sample_id=..., barcodes=...) or caption_stores")
         a = _as_batch(imgs)
         return self._finish(self._caption(a), len(a))
-    def caption_spots(self, imgs, # uint8 (B, H, W, 3) patches of one sample's spots
-                      *,
-                      sample_id:str, # the sample they come from
-                      barcodes, # (B,) their barcodes
-                      coords=None, # (B, 2) level-0 top-left corners of the patches (from the patch store)
-                      attrs:dict|None=None, # the patch store's attributes (slide path, slide mpp, patch size at level 0)
-                     ) -> list:
-        "Captions of a batch of spots; patch captioners read only the pixels, spot-aware ones also where the spots are."
-        a = _as_batch(imgs)
-        bcs = [str(b) for b in barcodes]
-        if len(bcs) != len(a): raise ValueError(f"{self.id}: {len(bcs)} barcodes for {len(a)} patches of sample {sample_id}")
-        return self._finish(self._caption_spots(a, str(sample_id), bcs, coords, dict(attrs or {})), len(a))
     def __repr__(self): return f"{type(self).__name__}(id={self.id!r}, prompt_hash={self.prompt_hash!r})"
+
+# %% ../nbs/06_captioning.ipynb #fd29691c
+@patch
+def _caption_spots(self:Captioner, imgs:np.ndarray, sample_id:str, barcodes:list, coords, attrs:dict) -> list:
+    return self._caption(imgs)
+
+@patch
+def caption_spots(self:Captioner, imgs, # uint8 (B, H, W, 3) patches of one sample's spots
+                  *,
+                  sample_id:str, # the sample they come from
+                  barcodes, # (B,) their barcodes
+                  coords=None, # (B, 2) level-0 top-left corners of the patches (from the patch store)
+                  attrs:dict|None=None, # the patch store's attributes (slide path, slide mpp, patch size at level 0)
+                 ) -> list:
+    "Captions of a batch of spots; patch captioners read only the pixels, spot-aware ones also where the spots are."
+    a = _as_batch(imgs)
+    bcs = [str(b) for b in barcodes]
+    if len(bcs) != len(a): raise ValueError(f"{self.id}: {len(bcs)} barcodes for {len(a)} patches of sample {sample_id}")
+    return self._finish(self._caption_spots(a, str(sample_id), bcs, coords, dict(attrs or {})), len(a))
 
 # %% ../nbs/06_captioning.ipynb #af3f8a6d
 KINDS = ('background', 'normal_mucosa', 'tumour', 'stroma', 'smooth_muscle', 'immune', 'mucin') # the synthetic generator's region kinds
@@ -137,6 +146,7 @@ SENTENCE_FIELDS = {'Q': ('Markedly', 'Moderately', 'Mildly'), 'q': ('markedly', 
                    'collagen': ('dense collagenous', 'loose'), 'spindle': ('sparse', 'scattered'), 'Packed': ('Closely packed', 'Regular'),
                    'spacing': ('closely packed', 'evenly spaced'), 'goblet': ('many goblet cells', 'goblet cells'), 'pale_note': (', pale in places,', '')}
 
+# %% ../nbs/06_captioning.ipynb #b7b90fa9
 @dataclass(frozen=True)
 class TissuePreset:
     "How captions speak of one tissue: its name and structures in the VLM prompt, and the morphology captioner's sentence per kind."
@@ -185,6 +195,7 @@ TISSUES = {  # name -> preset; add your own here, or pass a TissuePreset as tiss
                          {**_GENERIC, 'mucin': '{Pale} sparsely cellular area with {cells} cells, suggesting alveolar air spaces or oedema.'}),
 }
 
+# %% ../nbs/06_captioning.ipynb #6c5d93be
 def tissue_preset(tissue='colon', # a name ('colon', 'lymph node', 'pancreas'...) or a TissuePreset
                  ) -> TissuePreset:
     "The preset of a tissue: a TissuePreset as it is, a name in TISSUES, or any other organ with the generic wording and its name."
@@ -196,6 +207,7 @@ def tissue_preset(tissue='colon', # a name ('colon', 'lymph node', 'pancreas'...
     if key == 'other': return TISSUES['generic']
     return replace(TISSUES['generic'], name=key.replace('_', ' '))
 
+# %% ../nbs/06_captioning.ipynb #e73b9db2
 def caption_prompt(tissue='colon', # organ name or TissuePreset (see tissue_preset)
                    *,
                    reasoning:bool=True, # ask for <think>…</think><answer>…</answer> (reasoning models such as MedVLM-R1)
@@ -216,6 +228,7 @@ def _dtype_kw(dtype) -> dict:
     major, minor = (int(x) for x in transformers.__version__.split('.')[:2])
     return {'dtype': dtype} if (major, minor) >= (4, 56) else {'torch_dtype': dtype}
 
+# %% ../nbs/06_captioning.ipynb #6322585b
 @dataclass(repr=False)
 class VLMCaptioner(Captioner):
     "A vision-language captioner (Qwen2-VL, Qwen2.5-VL, LLaVA...): chat template with one image and the prompt, greedy batched generation, answer parsing."
@@ -248,14 +261,7 @@ class VLMCaptioner(Captioner):
                        f"their captions are empty; raise max_new_tokens (now {self.max_new_tokens}) if this is frequent")
         return [a or '' for a in answers]
 
-# %% ../nbs/06_captioning.ipynb #a7820a9b
-def _folder_fingerprint(p:Path) -> str:
-    "Cheap identity of a model folder: sha256 of config.json and the names and sizes of its weight files."
-    h = hashlib.sha256((p/'config.json').read_bytes())
-    for f in sorted(p.iterdir()):
-        if f.suffix in ('.safetensors', '.bin', '.json'): h.update(f'{f.name}:{f.stat().st_size};'.encode())
-    return h.hexdigest()[:12]
-
+# %% ../nbs/06_captioning.ipynb #d724c6fd
 def _hub_snapshot(hub_id:str, # the model's hub id
                   download:bool, # allow a download when it is not cached
                   label:str, # name in messages
@@ -274,12 +280,21 @@ def _hub_snapshot(hub_id:str, # the model's hub id
         raise RuntimeError(f"{label}: could not download hf-hub:{hub_id} ({type(e).__name__}: {str(e)[:200]}). This machine may be "
                            f"offline: download the model elsewhere (`huggingface-cli download {hub_id} --local-dir DIR`), then {how}") from e
 
+# %% ../nbs/06_captioning.ipynb #a7820a9b
+def _folder_fingerprint(p:Path) -> str:
+    "Cheap identity of a model folder: sha256 of config.json and the names and sizes of its weight files."
+    h = hashlib.sha256((p/'config.json').read_bytes())
+    for f in sorted(p.iterdir()):
+        if f.suffix in ('.safetensors', '.bin', '.json'): h.update(f'{f.name}:{f.stat().st_size};'.encode())
+    return h.hexdigest()[:12]
+
 def _model_folder(p:Path, label:str, what:str) -> tuple:
     "(folder, identity) of a local model folder, or an error naming what it should hold."
     if not (p/'config.json').is_file():
         raise FileNotFoundError(f"{label}: {p} is not a model folder (no config.json). {what}")
     return str(p), 'local-' + _folder_fingerprint(p)
 
+# %% ../nbs/06_captioning.ipynb #6ca8e547
 def resolve_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PATH, then the hub
                    download:bool=True, # allow a hub download when the model is not cached
                   ) -> tuple:
@@ -293,6 +308,7 @@ def resolve_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_
     path = _hub_snapshot(MEDVLM_HUB_ID, download, 'medvlm-r1', how)
     return path, 'hub-' + Path(path).name[:12]
 
+# %% ../nbs/06_captioning.ipynb #6db8e5c5
 def resolve_model(model:str, # a hub id (e.g. 'Qwen/Qwen2-VL-2B-Instruct') or a local model folder
                   download:bool=True, # allow a hub download when the model is not cached
                  ) -> tuple:
@@ -324,6 +340,7 @@ def _vlm_captioner(src:str, # model folder
     log.info(f"{cid}: loaded {type(model).__name__} from {src} on {dev} in {dtype}")
     return VLMCaptioner(cid, prompt, model=model, processor=proc, max_new_tokens=max_new_tokens, device=str(dev), tissue=tissue)
 
+# %% ../nbs/06_captioning.ipynb #384ad36f
 def _prompt_of(prompt:str|None, tissue, label:str) -> tuple:
     "(prompt, TissuePreset or None): the tissue's prompt, or the user's own prompt, which then decides alone."
     if prompt is None: return caption_prompt(tissue), tissue_preset(tissue)
@@ -343,6 +360,7 @@ def load_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PAT
     src, wid = resolve_medvlm(weights, download)
     return _vlm_captioner(src, f'medvlm-r1@{wid}', device, prompt, max_new_tokens, tp)
 
+# %% ../nbs/06_captioning.ipynb #0c9b1a27
 def load_vlm(model:str, # a hub id (e.g. 'Qwen/Qwen2-VL-2B-Instruct') or a local folder of an image-text-to-text model
              device=None, # torch device; None: cuda → mps → cpu
              prompt:str|None=None, # the captioning prompt; None: caption_prompt(tissue)
@@ -377,6 +395,7 @@ def _tiny_tokenizer(words:list, special:list, pad:str, eos:str):
     return PreTrainedTokenizerFast(tokenizer_object=tk, unk_token='<unk>', pad_token=pad, eos_token=eos,
                                   additional_special_tokens=list(special), padding_side='left')
 
+# %% ../nbs/06_captioning.ipynb #c401a7e2
 def tiny_qwen2_processor(cls=None, # the processor class (None: Qwen2VLProcessor; Qwen2_5_VLProcessor for Qwen2.5-VL)
                         ):
     "An offline Qwen2-VL-style processor: word-level tokenizer with Qwen's special tokens, the real image processor, a Qwen-style chat template."
@@ -385,6 +404,7 @@ def tiny_qwen2_processor(cls=None, # the processor class (None: Qwen2VLProcessor
     return (cls or Qwen2VLProcessor)(image_processor=Qwen2VLImageProcessor(), tokenizer=tok, video_processor=Qwen2VLVideoProcessor(),
                                      chat_template=_TINY_TEMPLATE)
 
+# %% ../nbs/06_captioning.ipynb #7ee0db1f
 def _tiny_qwen_config(cfg_cls, proc, vision:dict):
     "A Qwen2-VL-family config with a 2-layer width-64 text model over the processor's vocabulary."
     ids = proc.tokenizer.convert_tokens_to_ids
@@ -401,6 +421,7 @@ def _seeded(build, seed:int):
         torch.manual_seed(seed)
         return build().eval()
 
+# %% ../nbs/06_captioning.ipynb #29993ce2
 def tiny_qwen2_vl(seed:int=0, # seed of the random weights
                   processor=None, # a processor from tiny_qwen2_processor (built when None)
                  ) -> tuple:
@@ -411,11 +432,7 @@ def tiny_qwen2_vl(seed:int=0, # seed of the random weights
     cfg = _tiny_qwen_config(Qwen2VLConfig, proc, vision)
     return _seeded(lambda: Qwen2VLForConditionalGeneration(cfg), seed), proc
 
-# %% ../nbs/06_captioning.ipynb #583a387f
-_TINY_LLAVA_TEMPLATE = ("{% for m in messages %}{{ m['role'] | upper }}: {% if m['content'] is string %}{{ m['content'] }}{% else %}"
-                        "{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>\n{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
-                        "{% endfor %}{% endif %} {% endfor %}{% if add_generation_prompt %}ASSISTANT:{% endif %}")  # LLaVA-1.5's USER:/ASSISTANT: turns
-
+# %% ../nbs/06_captioning.ipynb #12a711db
 def tiny_qwen2_5_vl(seed:int=0, # seed of the random weights
                    ) -> tuple:
     "(model, processor): a randomly initialised Qwen2.5-VL (window attention in one of two vision blocks) with an offline processor."
@@ -425,6 +442,11 @@ def tiny_qwen2_5_vl(seed:int=0, # seed of the random weights
                   temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1])
     cfg = _tiny_qwen_config(Qwen2_5_VLConfig, proc, vision)
     return _seeded(lambda: Qwen2_5_VLForConditionalGeneration(cfg), seed), proc
+
+# %% ../nbs/06_captioning.ipynb #583a387f
+_TINY_LLAVA_TEMPLATE = ("{% for m in messages %}{{ m['role'] | upper }}: {% if m['content'] is string %}{{ m['content'] }}{% else %}"
+                        "{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>\n{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
+                        "{% endfor %}{% endif %} {% endfor %}{% if add_generation_prompt %}ASSISTANT:{% endif %}")  # LLaVA-1.5's USER:/ASSISTANT: turns
 
 def tiny_llava(seed:int=0, # seed of the random weights
               ) -> tuple:
@@ -442,6 +464,7 @@ def tiny_llava(seed:int=0, # seed of the random weights
                       vision_feature_select_strategy='default', vision_feature_layer=-2)
     return _seeded(lambda: LlavaForConditionalGeneration(cfg), seed), proc
 
+# %% ../nbs/06_captioning.ipynb #f8426a37
 def tiny_llava_onevision(seed:int=0, # seed of the random weights
                         ) -> tuple:
     "(model, processor): a randomly initialised LLaVA-OneVision (tiny SigLIP tower, tiny Qwen2, any-resolution tiles of 28 px) with an offline processor."
@@ -495,6 +518,7 @@ _MEASURED:dict = {}  # blake2b of a patch's shape and pixels -> its measures (ME
 
 def _patch_key(x:np.ndarray) -> bytes: return hashlib.blake2b(repr(x.shape).encode() + x.tobytes(), digest_size=16).digest()
 
+# %% ../nbs/06_captioning.ipynb #d6750cc7
 def _measures_of(f:np.ndarray) -> np.ndarray:
     "(B, len(MEASURES)) float64 measures from (B, D) `handcrafted_features` rows."
     from vri_text.features import handcrafted_feature_names
@@ -513,6 +537,7 @@ def _measure(a:np.ndarray) -> np.ndarray:
     from vri_text.features import handcrafted_features
     return _measures_of(handcrafted_features(a))
 
+# %% ../nbs/06_captioning.ipynb #788f4a1d
 def morphology_measures(imgs, # uint8 (B, H, W, 3) RGB patches at 0.5 um/px
                         *,
                         cache:bool=True, # look up patches measured before in this process (False: measure every patch)
@@ -529,6 +554,7 @@ def morphology_measures(imgs, # uint8 (B, H, W, 3) RGB patches at 0.5 um/px
         while len(_MEASURED) > MEASURE_CACHE_SIZE: _MEASURED.pop(next(iter(_MEASURED)))
     return pd.DataFrame(rows, columns=list(MEASURES))
 
+# %% ../nbs/06_captioning.ipynb #0660ca89
 def morphology_reference(measures # DataFrame from morphology_measures (a calibration set)
                         ) -> dict:
     "Reference (median, IQR) of each measure, the IQR floored at 1e-6."
@@ -548,6 +574,7 @@ NORMAL_MARGIN = 0.5 # normal mucosa wins unless another kind scores above this (
 MIN_TISSUE = 0.5 # patches with less tissue are called background
 Z_CLIP = 3.0 # z-scores are clipped to +-Z_CLIP
 
+# %% ../nbs/06_captioning.ipynb #5c8c0589
 def _details(s:float, z) -> dict:
     "The word of each SENTENCE_FIELDS field for a patch with winning score `s` and measure z-scores `z`."
     Q = 'Markedly' if s >= 1.5 else 'Moderately' if s >= 1.0 else 'Mildly'
@@ -563,6 +590,7 @@ def _sentence(kind:str, s:float, z, tissue=None) -> str:
     "The caption of one patch from its kind, winning score `s`, measure z-scores `z` and tissue (None: colon)."
     return tissue_preset(tissue or 'colon').sentences[kind].format(**_details(s, z))
 
+# %% ../nbs/06_captioning.ipynb #d2545017
 @dataclass(repr=False)
 class MorphologyCaptioner(Captioner):
     "Rule-based morphology captions from measured stain, nuclear and texture quantities (offline, deterministic)."
@@ -593,7 +621,6 @@ class MorphologyCaptioner(Captioner):
         log.info(f"morphology: reference calibrated on {len(imgs)} patches")
         return morphology_captioner(ref, calibrated_on=len(imgs), tissue=self.tissue or 'colon')
 
-
 # %% ../nbs/06_captioning.ipynb #e0ad0a93
 def _calibration_patches(stores, max_patches:int) -> np.ndarray:
     "Up to `max_patches` patches spread evenly over all patches of the stores."
@@ -614,6 +641,7 @@ def _calibration_patches(stores, max_patches:int) -> np.ndarray:
         start += n
     return np.concatenate(out)
 
+# %% ../nbs/06_captioning.ipynb #7acfc698
 def morphology_captioner(reference:dict|None=None, # measure -> (centre, spread); None: DEFAULT_REFERENCE
                          calibrated_on:int=0, # patches the reference came from (for the log and prompt)
                          *,
@@ -667,6 +695,7 @@ TRUTH_PLAIN = {
     'mucin': ('Mucin pools with sparse floating cells.', 'Pale extracellular mucin lakes with few cells.'),
 }
 
+# %% ../nbs/06_captioning.ipynb #af982866
 def _ok(v) -> bool: return v is not None and np.isfinite(v)
 
 def truth_sentence(kind:str, # the true region kind (one of KINDS)
@@ -701,6 +730,7 @@ def truth_sentence(kind:str, # the true region kind (one of KINDS)
     if kind == 'smooth_muscle' and dense: return 'Cellular smooth muscle bundles with crowded elongated nuclei.'
     return TRUTH_PLAIN[kind][int(variant) % len(TRUTH_PLAIN[kind])]
 
+# %% ../nbs/06_captioning.ipynb #10d1e12b
 def spot_uniforms(seed:int, # seed of the draws
                   sample_id:str, # sample of the spots
                   barcodes, # (n,) barcodes
@@ -713,6 +743,7 @@ def spot_uniforms(seed:int, # seed of the draws
         out[i] = np.frombuffer(d, '<u8')/2.0**64
     return out
 
+# %% ../nbs/06_captioning.ipynb #c25e664a
 def truth_captions(obs, # ground-truth spot table: index barcodes, a region column, optional TRUTH_ATTRIBUTES columns
                    barcodes, # spots to caption
                    *,
@@ -742,6 +773,7 @@ def truth_captions(obs, # ground-truth spot table: index barcodes, a region colu
             caps.append(truth_sentence(k, {c: float(r[c]) for c in cols}, int(u2*2), high)); stated.append(k); swapped.append(False)
     return caps, stated, np.array(swapped)
 
+# %% ../nbs/06_captioning.ipynb #8bdd512c
 @dataclass(repr=False)
 class TruthCaptioner(Captioner):
     "Captions from the synthetic generator's ground truth: the true region kind and attributes, with a chosen error rate."
@@ -758,6 +790,7 @@ class TruthCaptioner(Captioner):
     def _caption_spots(self, imgs, sample_id, barcodes, coords, attrs):
         return truth_captions(self._obs(sample_id), barcodes, error_rate=self.error_rate, seed=self.seed, sample_id=sample_id, use_attributes=self.use_attributes)[0]
 
+# %% ../nbs/06_captioning.ipynb #4e547df6
 def truth_captioner(truth_root, # the synthetic cohort folder
                     error_rate:float=0.0, # probability that a spot's caption names a different, random kind
                     *,
@@ -786,6 +819,7 @@ def shuffle_assignment(groups, # (n,) group of each spot (e.g. its split); spots
         donor[o] = np.roll(o, -1)
     return donor
 
+# %% ../nbs/06_captioning.ipynb #1f9edde9
 @dataclass(repr=False)
 class ShuffledCaptioner(Captioner):
     "The negative control: each spot gets another spot's caption from a source table (within its group)."
@@ -796,6 +830,7 @@ class ShuffledCaptioner(Captioner):
         if miss: raise KeyError(f"{self.id}: sample {sample_id}: {len(miss)} spots (e.g. {miss[:3]}) are not in the source caption table; caption them with the source captioner first")
         return [self.mapping[(sample_id, b)] for b in barcodes]
 
+# %% ../nbs/06_captioning.ipynb #895ed9d1
 def shuffled_captioner(captions, # source caption table (one captioner)
                        groups=None, # {sample_id: group} (e.g. the split of each sample); None: one group
                        *,
@@ -826,59 +861,6 @@ class ContextCaptioner(MorphologyCaptioner):
     view_px:int=112 # side of the context view in pixels (its scale: context * field of view / view_px; 112: 3 um/px)
     slides:dict|None=None # sample_id -> slide path, overriding the path the patch store recorded
     spot_aware = True
-    def views(self, sample_id:str, # the sample
-              coords, # (B, 2) level-0 top-left corners of the spots' patches
-              attrs:dict, # the patch store's attributes (wsi_path, patch_size_level0)
-             ) -> np.ndarray:
-        "uint8 (B, view_px, view_px, 3) context views, the central patch's area painted white."
-        from PIL import Image
-        path, side0 = self._source(sample_id, attrs)
-        sr = self._reader(sample_id, str(path))
-        if True:
-            big = float(side0)*self.context
-            lvl = sr.osr.get_best_level_for_downsample(big/self.view_px)
-            ds = sr.level_downsamples[lvl]
-            out = np.empty((len(coords), self.view_px, self.view_px, 3), np.uint8)
-            for i, (x, y) in enumerate(np.asarray(coords, float)):
-                cx, cy = x + float(side0)/2, y + float(side0)/2
-                n = int(round(big/ds))
-                im = sr.read_region((int(round(cx - big/2)), int(round(cy - big/2))), lvl, (n, n))
-                bg = Image.new('RGB', im.size, (255, 255, 255)); bg.paste(im, mask=im.split()[3])
-                out[i] = np.asarray(bg.resize((self.view_px, self.view_px), Image.BILINEAR))
-        h = int(round(self.view_px/self.context/2)); c = self.view_px//2
-        out[:, c - h:c + h, c - h:c + h] = 255
-        return out
-    def _source(self, sample_id:str, attrs:dict) -> tuple:
-        "(slide path, patch side in level-0 pixels) of a sample, or an error saying what to pass."
-        path = (self.slides or {}).get(sample_id) or attrs.get('wsi_path')
-        side0 = attrs.get('patch_size_level0')
-        if not path or side0 is None: raise ValueError(f"{self.id}: sample {sample_id}: the patch store records no wsi_path/patch_size_level0; pass slides={{sample: path}}")
-        if not Path(path).exists(): raise FileNotFoundError(f"{self.id}: sample {sample_id}: slide {path} does not exist (moved?); pass slides={{'{sample_id}': path}}")
-        return str(path), float(side0)
-    def measures(self, sample_id:str, coords, attrs:dict):
-        "Morphology measures of the spots' context views (a DataFrame); a view measured before in this process (same slide file, spot, geometry) is not read again."
-        import pandas as pd
-        path, side0 = self._source(sample_id, attrs)
-        st, xy = Path(path).stat(), np.asarray(coords, float).reshape(-1, 2)
-        keys = [(path, st.st_mtime_ns, st.st_size, x, y, side0, self.context, self.view_px) for x, y in xy.tolist()]
-        miss = [i for i, k in enumerate(keys) if k not in _CONTEXT_MEASURED]
-        new = dict(zip(miss, morphology_measures(self.views(sample_id, xy[miss], attrs), cache=False).to_numpy())) if miss else {}
-        rows = [new[i] if i in new else _CONTEXT_MEASURED[k] for i, k in enumerate(keys)]
-        _CONTEXT_MEASURED.update((keys[i], v) for i, v in new.items())
-        while len(_CONTEXT_MEASURED) > MEASURE_CACHE_SIZE: _CONTEXT_MEASURED.pop(next(iter(_CONTEXT_MEASURED)))
-        return pd.DataFrame(np.array(rows).reshape(len(keys), len(MEASURES)), columns=list(MEASURES))
-    def _reader(self, sample_id:str, path:str):
-        "The open slide of the sample (kept open across batches of the same sample)."
-        from vri_text.patching import SlideReader
-        key, sr = self.__dict__.get('_open', (None, None))
-        if key != (sample_id, path):
-            if sr is not None: sr.close()
-            sr = SlideReader(path, f'sample {sample_id}: ', direct=False); self.__dict__['_open'] = ((sample_id, path), sr)
-        return sr
-    def close(self):
-        "Close the slide kept open."
-        _, sr = self.__dict__.pop('_open', (None, None))
-        if sr is not None: sr.close()
     def _caption_spots(self, imgs, sample_id, barcodes, coords, attrs):
         if coords is None: raise ValueError(f"{self.id}: needs the spots' coordinates; caption through caption_stores")
         return list(self.describe_measures(self.measures(sample_id, coords, attrs))['caption'])
@@ -900,6 +882,70 @@ class ContextCaptioner(MorphologyCaptioner):
         return context_captioner(morphology_reference(M), calibrated_on=len(M), context=self.context, view_px=self.view_px,
                                  slides=self.slides, tissue=self.tissue or 'colon')
 
+# %% ../nbs/06_captioning.ipynb #5262c37d
+@patch
+def _source(self:ContextCaptioner, sample_id:str, attrs:dict) -> tuple:
+    "(slide path, patch side in level-0 pixels) of a sample, or an error saying what to pass."
+    path = (self.slides or {}).get(sample_id) or attrs.get('wsi_path')
+    side0 = attrs.get('patch_size_level0')
+    if not path or side0 is None: raise ValueError(f"{self.id}: sample {sample_id}: the patch store records no wsi_path/patch_size_level0; pass slides={{sample: path}}")
+    if not Path(path).exists(): raise FileNotFoundError(f"{self.id}: sample {sample_id}: slide {path} does not exist (moved?); pass slides={{'{sample_id}': path}}")
+    return str(path), float(side0)
+
+@patch
+def _reader(self:ContextCaptioner, sample_id:str, path:str):
+    "The open slide of the sample (kept open across batches of the same sample)."
+    from vri_text.patching import SlideReader
+    key, sr = self.__dict__.get('_open', (None, None))
+    if key != (sample_id, path):
+        if sr is not None: sr.close()
+        sr = SlideReader(path, f'sample {sample_id}: ', direct=False); self.__dict__['_open'] = ((sample_id, path), sr)
+    return sr
+
+@patch
+def views(self:ContextCaptioner, sample_id:str, # the sample
+          coords, # (B, 2) level-0 top-left corners of the spots' patches
+          attrs:dict, # the patch store's attributes (wsi_path, patch_size_level0)
+         ) -> np.ndarray:
+    "uint8 (B, view_px, view_px, 3) context views, the central patch's area painted white."
+    from PIL import Image
+    path, side0 = self._source(sample_id, attrs)
+    sr = self._reader(sample_id, str(path))
+    if True:
+        big = float(side0)*self.context
+        lvl = sr.osr.get_best_level_for_downsample(big/self.view_px)
+        ds = sr.level_downsamples[lvl]
+        out = np.empty((len(coords), self.view_px, self.view_px, 3), np.uint8)
+        for i, (x, y) in enumerate(np.asarray(coords, float)):
+            cx, cy = x + float(side0)/2, y + float(side0)/2
+            n = int(round(big/ds))
+            im = sr.read_region((int(round(cx - big/2)), int(round(cy - big/2))), lvl, (n, n))
+            bg = Image.new('RGB', im.size, (255, 255, 255)); bg.paste(im, mask=im.split()[3])
+            out[i] = np.asarray(bg.resize((self.view_px, self.view_px), Image.BILINEAR))
+    h = int(round(self.view_px/self.context/2)); c = self.view_px//2
+    out[:, c - h:c + h, c - h:c + h] = 255
+    return out
+
+# %% ../nbs/06_captioning.ipynb #baf3d340
+@patch
+def measures(self:ContextCaptioner, sample_id:str, coords, attrs:dict):
+    "Morphology measures of the spots' context views (a DataFrame); a view measured before in this process (same slide file, spot, geometry) is not read again."
+    import pandas as pd
+    path, side0 = self._source(sample_id, attrs)
+    st, xy = Path(path).stat(), np.asarray(coords, float).reshape(-1, 2)
+    keys = [(path, st.st_mtime_ns, st.st_size, x, y, side0, self.context, self.view_px) for x, y in xy.tolist()]
+    miss = [i for i, k in enumerate(keys) if k not in _CONTEXT_MEASURED]
+    new = dict(zip(miss, morphology_measures(self.views(sample_id, xy[miss], attrs), cache=False).to_numpy())) if miss else {}
+    rows = [new[i] if i in new else _CONTEXT_MEASURED[k] for i, k in enumerate(keys)]
+    _CONTEXT_MEASURED.update((keys[i], v) for i, v in new.items())
+    while len(_CONTEXT_MEASURED) > MEASURE_CACHE_SIZE: _CONTEXT_MEASURED.pop(next(iter(_CONTEXT_MEASURED)))
+    return pd.DataFrame(np.array(rows).reshape(len(keys), len(MEASURES)), columns=list(MEASURES))
+
+@patch
+def close(self:ContextCaptioner):
+    "Close the slide kept open."
+    _, sr = self.__dict__.pop('_open', (None, None))
+    if sr is not None: sr.close()
 
 # %% ../nbs/06_captioning.ipynb #ab30d053
 def context_captioner(reference:dict|None=None, # measure -> (centre, spread); None: DEFAULT_REFERENCE (calibrate before use)
@@ -940,6 +986,7 @@ def _table_rows(path:Path) -> tuple:
                                    "sample_id, barcode and captioner filled)", todo)
     return header, body
 
+# %% ../nbs/06_captioning.ipynb #e899093f
 def load_captions(path, # a caption table CSV
                  ):
     "Read and check a caption table (columns `CAPTION_COLUMNS`, no duplicate rows per patch and captioner)."
@@ -975,28 +1022,7 @@ def _verify_pixels(p:Path):
 def _write_table(df, path:Path):
     with atomic_write(path, 'w') as f: df.to_csv(f, index=False)
 
-def caption_stores(stores, # a patch store .h5, a folder of them, or a list of either
-                   captioner:Captioner, # the captioner to run
-                   out_path, # caption table CSV (created, or resumed)
-                   batch_size:int=16, # patches per captioner call
-                  ):
-    "Caption every patch of the stores into the table at `out_path` (resumable); return this captioner's rows for these stores."
-    from vri_text.features import resolve_stores
-    out_path = Path(out_path)
-    paths = resolve_stores(stores)
-    for p in paths: safe_id(p.stem, f'sample id (the name of patch store {p})')
-    cid, ph = captioner.id, captioner.prompt_hash
-    with store_lock(out_path):  # a second run on this table waits, then finds these rows done
-        left = clean_temps(out_path)  # a killed run's (a live writer would hold the lock)
-        if left: log.info(f"{out_path.name}: removed {len(left)} temporary file(s) an interrupted run left")
-        table = _caption_locked(paths, captioner, out_path, batch_size)
-    ids = [p.stem for p in paths]
-    sel = table[(table.captioner == cid) & (table.prompt_hash == ph) & table.sample_id.isin(ids)]
-    order = {s: i for i, s in enumerate(ids)}
-    sel = sel.sort_values('sample_id', key=lambda s: s.map(order), kind='stable').reset_index(drop=True)
-    sel.attrs['path'] = str(out_path)
-    return sel
-
+# %% ../nbs/06_captioning.ipynb #9c2e3603
 def _caption_locked(paths, captioner, out_path:Path, batch_size:int):
     "The body of `caption_stores`, run while the table's lock is held; returns the whole table."
     import h5py, pandas as pd
@@ -1038,6 +1064,29 @@ def _caption_locked(paths, captioner, out_path:Path, batch_size:int):
     log.info(f"{cid} ({ph}): {len(paths)} stores; {n_todo} patches captioned, {n_done} already in {out_path.name}"
              + (f"; {n_empty} empty captions (no answer)" if n_empty else ''))
     return table
+
+# %% ../nbs/06_captioning.ipynb #8539a70a
+def caption_stores(stores, # a patch store .h5, a folder of them, or a list of either
+                   captioner:Captioner, # the captioner to run
+                   out_path, # caption table CSV (created, or resumed)
+                   batch_size:int=16, # patches per captioner call
+                  ):
+    "Caption every patch of the stores into the table at `out_path` (resumable); return this captioner's rows for these stores."
+    from vri_text.features import resolve_stores
+    out_path = Path(out_path)
+    paths = resolve_stores(stores)
+    for p in paths: safe_id(p.stem, f'sample id (the name of patch store {p})')
+    cid, ph = captioner.id, captioner.prompt_hash
+    with store_lock(out_path):  # a second run on this table waits, then finds these rows done
+        left = clean_temps(out_path)  # a killed run's (a live writer would hold the lock)
+        if left: log.info(f"{out_path.name}: removed {len(left)} temporary file(s) an interrupted run left")
+        table = _caption_locked(paths, captioner, out_path, batch_size)
+    ids = [p.stem for p in paths]
+    sel = table[(table.captioner == cid) & (table.prompt_hash == ph) & table.sample_id.isin(ids)]
+    order = {s: i for i, s in enumerate(ids)}
+    sel = sel.sort_values('sample_id', key=lambda s: s.map(order), kind='stable').reset_index(drop=True)
+    sel.attrs['path'] = str(out_path)
+    return sel
 
 # %% ../nbs/06_captioning.ipynb #f4a6100f
 def seed_measures(features, # a folder of handcrafted feature files, one per sample (e.g. run/features/handcrafted_v2)
@@ -1101,12 +1150,14 @@ def get_captioner(name:str, # one of CAPTIONERS; 'hf:<id or folder>' is any imag
         return load_vlm(name[3:], device, tissue=tp, **kw)
     raise ValueError(f"unknown captioner {name!r}; choose one of {list(CAPTIONERS)} or {' '.join(CAPTIONER_PATTERNS)}")
 
+# %% ../nbs/06_captioning.ipynb #74cfd976
 def captions_path(run, # the run folder
                   captioner:Captioner, # the captioner
                  ) -> Path:
     "Where a run keeps a captioner's table: `run/captions/<captioner dirname>.csv`."
     return inside(run, Path(run)/'captions'/f'{captioner.dirname}.csv')
 
+# %% ../nbs/06_captioning.ipynb #4d149111
 def caption_run(run, # run folder with patches/
                 captioner='morphology', # a name for get_captioner, or a Captioner
                 weights=None, # VLM weights (see get_captioner)
@@ -1133,6 +1184,7 @@ def caption_run(run, # run folder with patches/
                          "or pass its name instead")
     return caption_stores(stores, captioner, captions_path(run, captioner), batch_size=batch_size)
 
+# %% ../nbs/06_captioning.ipynb #0df97bcc
 def training_stores(run, # run folder with patches/ and splits.json
                    ) -> list:
     "Patch stores of the run's training samples (what a captioner may be calibrated on: never validation or test patches)."

@@ -44,6 +44,7 @@ def _from_jsonable(tp, v):
     if 'Path' in s and isinstance(v, str): return Path(v)
     return v
 
+# %% ../nbs/00_core.ipynb #5cf4d3c0
 class Config:
     "Mixin for dataclass configs: JSON round-trip, `replace`, save/load."
     def to_dict(self) -> dict: return _to_jsonable(self)
@@ -94,6 +95,7 @@ def atomic_write(path, mode:str='wb'):
         with contextlib.suppress(FileNotFoundError): os.remove(tmp)
         raise
 
+# %% ../nbs/00_core.ipynb #59813dd1
 @contextlib.contextmanager
 def atomic_path(path):
     "Yield a temporary path next to `path` for libraries that want a filename; rename on success."
@@ -109,6 +111,7 @@ def atomic_path(path):
         with contextlib.suppress(FileNotFoundError): os.remove(tmp)
         raise
 
+# %% ../nbs/00_core.ipynb #fe030cd5
 def sha256_file(path, chunk:int=1<<20) -> str:
     "Hex sha256 of a file, read in chunks."
     h = hashlib.sha256()
@@ -146,6 +149,7 @@ def _holder(lock:Path) -> str:
     try: return lock.read_text().strip() or 'unknown'
     except OSError: return 'unknown'
 
+# %% ../nbs/00_core.ipynb #498bec6e
 @contextlib.contextmanager
 def run_lock(run, # the run folder (created if needed)
              wait:bool=False, # wait for another writer to finish instead of refusing
@@ -187,12 +191,14 @@ class StoreError(ValueError):
         self.path, self.reason, self.todo = Path(path), reason, todo
         super().__init__(f"{path}: {reason}; {todo}")
 
+# %% ../nbs/00_core.ipynb #4a386988
 def store_lock(path, # the file a stage is about to check or write
               ):
     "`folder_lock` on one file: the lock file `.<name>.lock` beside `path`."
     path = Path(path)
     return folder_lock(path.parent, f'.{path.name}.lock')
 
+# %% ../nbs/00_core.ipynb #0f006e4f
 def temp_files(path # a store; its temporary files are .<name>.*.tmp and .<name>.*.tmp<suffix>
               ) -> list:
     "Temporary files `atomic_write`/`atomic_path` made for `path` (finished or not)."
@@ -288,6 +294,7 @@ def safe_id(value, # a sample or cohort id that will become part of a file name
                          "letter or digit (no '/', '\\', '..', spaces or absolute paths); rename it (manifest column or sample_id=)")
     return s
 
+# %% ../nbs/00_core.ipynb #18c2ff75
 def inside(root, # the folder a stage may write in (e.g. the run folder)
            path, # the path it is about to write
           ) -> Path:
@@ -311,6 +318,7 @@ class Scale(Config):
     seeds:tuple=(40, 41, 42, 43, 44, 45, 51, 54) # the poster's seeds
     batch_size:int=256
 
+# %% ../nbs/00_core.ipynb #af7ac806
 SCALES = {
     'tiny': Scale('tiny', n_samples=6, grid=8, n_genes=200, n_svg=50, epochs=8, seeds=(40, 41)),
     'default': Scale('default'),
@@ -334,6 +342,7 @@ def progress(it:Iterable|None=None, # what to iterate over
     if disable is None: disable = os.environ.get('VRI_TEXT_PROGRESS', '1') == '0'
     return tqdm(it, desc=desc, total=total, disable=disable, dynamic_ncols=True, **kw)
 
+# %% ../nbs/00_core.ipynb #8bd4e588
 NOTE = 25 # log level between INFO and WARNING: the one summary line a stage shows on a notebook page
 logging.addLevelName(NOTE, 'NOTE')
 
@@ -359,6 +368,7 @@ def get_logger(name:str='vri_text', # logger name; module loggers live under 'vr
     if level is not None: log.setLevel(level if isinstance(level, int) else level.upper())
     return log
 
+# %% ../nbs/00_core.ipynb #4267bd56
 @contextlib.contextmanager
 def log_to(folder, # a run folder: the log goes to <folder>/vri_text.log (appended)
           ):

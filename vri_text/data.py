@@ -18,18 +18,19 @@ from fastcore.basics import patch
 
 from .core import Config, get_logger, atomic_write, atomic_path, progress, safe_id
 
+# %% auto #0
+__all__ = ['log', 'SLIDE_EXTS', 'MPP_RANGE', 'SPOT_UM', 'SPOT_TOL', 'POSITION_COLUMNS', 'MANIFEST_COLUMNS', 'FORMATS',
+           'NORMALIZATIONS', 'DataError', 'Sample', 'check_mpp', 'check_spot_scale', 'need_file', 'check_slide_depth',
+           'slide_info', 'read_positions', 'write_10x_h5', 'write_spaceranger', 'read_visium', 'read_hest', 'read_h5ad',
+           'Splits', 'manifest_splits', 'detect_format', 'Cohort', 'common_genes', 'normalize', 'morans_i',
+           'select_genes', 'split_sizes', 'split_cohort']
+
+# %% ../nbs/01_data.ipynb #b0efce02
 log = get_logger('data')
 SLIDE_EXTS = ('.svs', '.tif', '.tiff', '.ndpi', '.mrxs', '.scn', '.vms', '.vmu', '.bif', '.btf', '.qptiff')
 
 class DataError(ValueError):
     "Bad input: the message names the sample and file, says what is wrong and what to do."
-
-# %% auto #0
-__all__ = ['log', 'SLIDE_EXTS', 'MPP_RANGE', 'SPOT_UM', 'SPOT_TOL', 'POSITION_COLUMNS', 'MANIFEST_COLUMNS', 'FORMATS',
-           'NORMALIZATIONS', 'DataError', 'Sample', 'check_mpp', 'check_spot_scale', 'check_slide_depth', 'slide_info',
-           'read_positions', 'write_10x_h5', 'write_spaceranger', 'read_visium', 'read_hest', 'read_h5ad', 'Splits',
-           'manifest_splits', 'detect_format', 'Cohort', 'common_genes', 'normalize', 'morans_i', 'select_genes',
-           'split_sizes', 'split_cohort']
 
 # %% ../nbs/01_data.ipynb #f92b696a
 @dataclass
@@ -86,6 +87,7 @@ def check_mpp(mpp, # the value, of any type (it may come from a CSV or a JSON)
                         "check its unit (microns per level-0 pixel: not nm, not pixels per micron) and correct it where it came from")
     return v
 
+# %% ../nbs/01_data.ipynb #a6ac860b
 def check_spot_scale(sample_id:str, # for the message
                      mpp:float, # microns per level-0 pixel, as resolved
                      mpp_source:str, # where it came from: 'argument', 'slide metadata' or a metadata key
@@ -109,12 +111,18 @@ def check_spot_scale(sample_id:str, # for the message
                     "or, if the spot table belongs to another image, use the slide Space Ranger aligned")
 
 # %% ../nbs/01_data.ipynb #97a317e7
-def _need(path, sample_id, what:str) -> Path:
+def need_file(path, # a file or folder a reader needs
+              sample_id, # whose it is, for the message (a sample id, 'manifest', 'cohort')
+              what:str, # what it is, e.g. 'spot positions'
+             ) -> Path:
     "Return `path` if it exists, else raise a FileNotFoundError naming the sample and what is missing."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"sample {sample_id}: missing {what}: {path} does not exist")
     return path
 
+_need = need_file # the earlier private name, kept for callers that still use it
+
+# %% ../nbs/01_data.ipynb #345688ea
 def check_slide_depth(wsi, # a slide file
                       sample_id:str='?', # for the message
                      ):
@@ -130,10 +138,11 @@ def check_slide_depth(wsi, # a slide file
                         "keep only part of each value without a word). Convert it to 8-bit RGB (rescale to 0-255, e.g. with "
                         "vri_text.synthetic.write_slide or vips) and use the converted file")
 
+# %% ../nbs/01_data.ipynb #4d4ca458
 def slide_info(wsi, sample_id:str='?') -> tuple[tuple[int, int], float|None]:
     "Level-0 (width, height) and the mpp the slide's metadata declares (None if it declares none)."
     import openslide
-    wsi = _need(wsi, sample_id, 'whole-slide image')
+    wsi = need_file(wsi, sample_id, 'whole-slide image')
     check_slide_depth(wsi, sample_id)
     try: s = openslide.OpenSlide(str(wsi))
     except openslide.OpenSlideError as e:
@@ -143,6 +152,7 @@ def slide_info(wsi, sample_id:str='?') -> tuple[tuple[int, int], float|None]:
         mpp = float(v) if v not in (None, '') and float(v) > 0 else None
         return tuple(s.dimensions), mpp
 
+# %% ../nbs/01_data.ipynb #9e555b21
 def _resolve_mpp(sample_id, wsi, slide_mpp, arg=None, meta:dict|None=None, meta_file=None, hint:str=''):
     "mpp and where it came from: argument, then HEST metadata, then slide metadata; else a DataError."
     what = f"sample {sample_id}"
@@ -161,6 +171,7 @@ def _pos_float(v) -> float|None:
     except (TypeError, ValueError): return None
     return v if math.isfinite(v) and v > 0 else None
 
+# %% ../nbs/01_data.ipynb #ca466b67
 def _as_counts(X):
     "Raw counts as a float32 CSR matrix."
     import scipy.sparse as sp
@@ -184,6 +195,7 @@ def _check_counts(adata, sample_id, counts_file):
         adata.var_names_make_unique()
         log.info(f"sample {sample_id}: {n} duplicated gene symbols in {Path(counts_file).name} made unique (suffix -1, -2, ...)")
 
+# %% ../nbs/01_data.ipynb #47bbde7c
 def _check_inside(xy, dims, sample_id, wsi, pos_file, barcodes):
     "Every spot centre must lie on the slide."
     W, H = dims
@@ -194,6 +206,7 @@ def _check_inside(xy, dims, sample_id, wsi, pos_file, barcodes):
                         f"e.g. {barcodes[i]} at (x={xy[i, 0]:.0f}, y={xy[i, 1]:.0f}) from {Path(pos_file).name}; spot positions must be "
                         "level-0 pixels of this very slide (wrong slide, or positions of a downscaled image?)")
 
+# %% ../nbs/01_data.ipynb #4d8a3e03
 def _make_sample(sample_id, adata, wsi, mpp, meta, meta_file, patient_id, source, counts_file, pos_file, hint='', spot=None) -> Sample:
     "Validate and wrap into a `Sample`; `spot` = (diameter px, its source, diameter um) checks the mpp against the spots."
     adata.X = _as_counts(adata.X)
@@ -225,12 +238,13 @@ def _read_table(path:Path, sample_id):
     except (OSError, ValueError, ImportError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise DataError(f"sample {sample_id}: cannot read {path} as a spot table ({type(e).__name__}: {e}); restore it from the Space Ranger output") from e
 
+# %% ../nbs/01_data.ipynb #f8d159a5
 def read_positions(path, # tissue_positions.csv (header), tissue_positions_list.csv (no header) or tissue_positions.parquet
                    sample_id:str='?', # for error messages
                   ):
     "Space Ranger spot table (any of its formats) as a DataFrame indexed by barcode, its numeric columns checked."
     import pandas as pd
-    path = _need(path, sample_id, 'spot positions')
+    path = need_file(path, sample_id, 'spot positions')
     df, line0 = _read_table(path, sample_id)
     miss = [c for c in POSITION_COLUMNS if c not in df.columns]
     if miss or df.shape[1] != len(POSITION_COLUMNS):
@@ -248,6 +262,7 @@ def read_positions(path, # tissue_positions.csv (header), tissue_positions_list.
     if len(dup): raise DataError(f"sample {sample_id}: {len(dup)} duplicate barcodes in {path.name} (e.g. {list(dup[:3])})")
     return df.set_index('barcode')
 
+# %% ../nbs/01_data.ipynb #ecf5c8a6
 def write_10x_h5(path, # output .h5
                  X, # (n_spots, n_genes) integer counts (dense or sparse)
                  barcodes:Sequence[str], # spot barcodes
@@ -273,6 +288,7 @@ def write_10x_h5(path, # output .h5
         ft.create_dataset('_all_tag_keys', data=s(['genome']))
     return Path(path)
 
+# %% ../nbs/01_data.ipynb #3450e808
 def write_spaceranger(outs, # the outs/ folder to write
                       X, barcodes, genes, # in-tissue counts (spots x genes), their barcodes and gene symbols
                       positions, # DataFrame with POSITION_COLUMNS for every spot of the capture area
@@ -288,6 +304,7 @@ def write_spaceranger(outs, # the outs/ folder to write
     with atomic_write(outs/'spatial'/'scalefactors_json.json', 'w') as f: json.dump(scalefactors, f, indent=1)
     return outs
 
+# %% ../nbs/01_data.ipynb #69faf607
 def _find_wsi(path:Path, sample_id) -> Path:
     "The single slide file in a Space Ranger outs folder or its parent."
     cands = sorted({p for d in (path, path.parent) for p in d.iterdir() if p.is_file() and p.suffix.lower() in SLIDE_EXTS})
@@ -296,6 +313,7 @@ def _find_wsi(path:Path, sample_id) -> Path:
                                           "pass wsi= the full-resolution H&E image given to Space Ranger")
     raise DataError(f"sample {sample_id}: several slide files near {path}: {[c.name for c in cands]}; pass wsi= to choose one")
 
+# %% ../nbs/01_data.ipynb #b39dc206
 def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding outs/)
                 wsi=None, # full-resolution H&E slide; None: the one slide file in outs/ or its parent
                 sample_id:str|None=None, # None: the sample folder's name
@@ -309,14 +327,14 @@ def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding 
     sid = sample_id or (path.parent.name if path.name == 'outs' else path.name)
     if mpp is not None: mpp = check_mpp(mpp, f"sample {sid}", 'the mpp argument')  # before anything is read
     if not path.is_dir(): raise FileNotFoundError(f"sample {sid}: Space Ranger folder {path} does not exist")
-    h5 = _need(path/'filtered_feature_bc_matrix.h5', sid, 'filtered counts matrix (10x HDF5)')
+    h5 = need_file(path/'filtered_feature_bc_matrix.h5', sid, 'filtered counts matrix (10x HDF5)')
     sp_dir = path/'spatial'
     pos = next((p for p in (sp_dir/'tissue_positions.csv', sp_dir/'tissue_positions_list.csv') if p.exists()), None)
     if pos is None: raise FileNotFoundError(f"sample {sid}: missing spot positions: neither {sp_dir/'tissue_positions.csv'} (Space Ranger 2.x+) "
                                             "nor tissue_positions_list.csv (1.x) exists")
-    sf_file = _need(sp_dir/'scalefactors_json.json', sid, 'scale factors')
+    sf_file = need_file(sp_dir/'scalefactors_json.json', sid, 'scale factors')
     wsi = _find_wsi(path, sid) if wsi is None else Path(wsi)
-    _need(wsi, sid, 'whole-slide image')
+    need_file(wsi, sid, 'whole-slide image')
     try:
         with warnings.catch_warnings():  # duplicated names get our own error (barcodes) or a logged fix (genes)
             warnings.filterwarnings('ignore', message='(Observation|Variable) names are not unique')
@@ -354,7 +372,7 @@ def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding 
 # %% ../nbs/01_data.ipynb #b68841da
 def _read_h5ad_file(h5ad, sid):
     import anndata as ad
-    h5ad = _need(h5ad, sid, 'counts (h5ad)')
+    h5ad = need_file(h5ad, sid, 'counts (h5ad)')
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='(Observation|Variable) names are not unique')
@@ -375,6 +393,7 @@ def _coords(adata, key, sid, h5ad) -> np.ndarray:
                                      "centres must be numbers (full-resolution pixels): fix or re-export the h5ad")
     raise DataError(f"sample {sid}: {Path(h5ad).name}, obsm[{key!r}] cannot be read as numbers; spot centres must be an (n_spots, 2) numeric array")
 
+# %% ../nbs/01_data.ipynb #926512be
 def _hest_spot(adata, meta:dict, meta_file, h5ad):
     "(spot diameter px, its source, diameter um) when a HEST sample's files give them (Visium, or a spot_diameter in um), else None."
     um = _pos_float(meta.get('spot_diameter')) or (SPOT_UM if str(meta.get('st_technology', '')).strip().lower() == 'visium' else None)
@@ -386,6 +405,7 @@ def _hest_spot(adata, meta:dict, meta_file, h5ad):
         if px is not None: src = f"{Path(h5ad).name}: uns['spatial'][{lib!r}]['scalefactors']['spot_diameter_fullres']"; break
     return (px, src, um) if px is not None and um is not None else None
 
+# %% ../nbs/01_data.ipynb #a1396af2
 def _prepare_h5ad(adata, sid, h5ad, spatial_key, layer):
     "Pick the counts layer, check spatial coordinates, keep in-tissue spots."
     if layer is not None:
@@ -401,6 +421,7 @@ def _prepare_h5ad(adata, sid, h5ad, spatial_key, layer):
             adata = adata[keep].copy()
     return adata
 
+# %% ../nbs/01_data.ipynb #cbac4d48
 def read_hest(root, # HEST-1k root holding st/, wsis/ and metadata/
               sample_id:str, # HEST sample id, e.g. 'TENX111'
               mpp:float|None=None, # override; None: metadata json, then slide metadata
@@ -408,8 +429,8 @@ def read_hest(root, # HEST-1k root holding st/, wsis/ and metadata/
     "Read one HEST-1k sample (st/{id}.h5ad, wsis/{id}.*, metadata/{id}.json) into a `Sample`."
     root = Path(root)
     if mpp is not None: mpp = check_mpp(mpp, f"sample {sample_id}", 'the mpp argument')
-    h5ad = _need(root/'st'/f'{sample_id}.h5ad', sample_id, 'HEST counts')
-    meta_file = _need(root/'metadata'/f'{sample_id}.json', sample_id, 'HEST metadata')
+    h5ad = need_file(root/'st'/f'{sample_id}.h5ad', sample_id, 'HEST counts')
+    meta_file = need_file(root/'metadata'/f'{sample_id}.json', sample_id, 'HEST metadata')
     wsis = sorted(p for p in (root/'wsis').glob(f'{sample_id}.*') if p.suffix.lower() in SLIDE_EXTS) if (root/'wsis').is_dir() else []
     if not wsis: raise FileNotFoundError(f"sample {sample_id}: missing whole-slide image: no {root/'wsis'/sample_id}.tif (or other slide format)")
     try: meta = json.loads(meta_file.read_text())
@@ -420,6 +441,7 @@ def read_hest(root, # HEST-1k root holding st/, wsis/ and metadata/
     if isinstance(patient, float) and math.isnan(patient): patient = None
     return _make_sample(sample_id, adata, wsis[0], mpp, meta, meta_file, patient, 'hest', h5ad, h5ad, spot=_hest_spot(adata, meta, meta_file, h5ad))
 
+# %% ../nbs/01_data.ipynb #c37e86ad
 def read_h5ad(h5ad, # AnnData file with raw counts (X or layer) and spot centres in obsm
               wsi, # the full-resolution H&E slide the coordinates refer to
               mpp:float|None=None, # microns per pixel at level 0; None: from the slide's metadata
@@ -432,7 +454,7 @@ def read_h5ad(h5ad, # AnnData file with raw counts (X or layer) and spot centres
     sid = sample_id or Path(h5ad).stem
     if mpp is not None: mpp = check_mpp(mpp, f"sample {sid}", 'the mpp argument')
     adata = _prepare_h5ad(_read_h5ad_file(h5ad, sid), sid, h5ad, spatial_key, layer)
-    return _make_sample(sid, adata, _need(wsi, sid, 'whole-slide image'), mpp, None, None, patient_id, 'h5ad', h5ad, h5ad)
+    return _make_sample(sid, adata, need_file(wsi, sid, 'whole-slide image'), mpp, None, None, patient_id, 'h5ad', h5ad, h5ad)
 
 # %% ../nbs/01_data.ipynb #b6e6130b
 @dataclass
@@ -473,6 +495,7 @@ def _manifest_table(manifest:Path):
                         "expected sample_id and path (or outs/folder), optionally patient_id, wsi (or image/slide), mpp, format, split")
     return t
 
+# %% ../nbs/01_data.ipynb #1cfb31ce
 def _manifest_row(r:dict, k:int, manifest:Path) -> tuple:
     "(sample_id, path, mpp or None) of manifest row `k`, checked; a DataError naming the manifest and sample."
     sid = str(r['sample_id']).strip()
@@ -522,6 +545,7 @@ def detect_format(path, # a sample's source: Space Ranger folder, HEST root, .h5
     if (p/'binned_outputs').is_dir() or (p/'outs'/'binned_outputs').is_dir(): return 'visium_hd'
     return 'visium'
 
+# %% ../nbs/01_data.ipynb #019f856c
 def _is_sample_folder(d:Path) -> bool:
     "A Space Ranger (v1/v2 or Visium HD) sample folder, or its outs/."
     return any((d/sub/name).exists() for sub in ('outs', '.') for name in ('filtered_feature_bc_matrix.h5', 'binned_outputs'))
@@ -534,6 +558,7 @@ def _source_key(fmt:str, path, sample_id:str) -> Path:
     if fmt == 'visium': p = p/'filtered_feature_bc_matrix.h5'
     return Path(os.path.realpath(p))
 
+# %% ../nbs/01_data.ipynb #76bf2bad
 def _check_distinct(sources, # (sample_id, label, source key) per sample, e.g. ('S1', 'row 2', _source_key(...))
                     where:str, # the manifest or folder, for the message
                    ):
@@ -546,6 +571,7 @@ def _check_distinct(sources, # (sample_id, label, source key) per sample, e.g. (
                             "training and test (leakage) and counted twice: remove one of them, or point each at its own data")
         seen[key] = (sid, label)
 
+# %% ../nbs/01_data.ipynb #09b733e7
 def _read_source(fmt:str, path:Path, readers:dict|None, where:str, *, wsi=None, sample_id=None, patient_id=None, mpp=None):
     "One sample of format `fmt` at `path`, by the built-in readers or `readers[fmt]`."
     if readers and fmt in readers: return readers[fmt](path, wsi=wsi, sample_id=sample_id, patient_id=patient_id, mpp=mpp)
@@ -583,33 +609,39 @@ class Cohort:
         return self._by_id[key]
     @property
     def ids(self) -> list[str]: return [s.sample_id for s in self.samples]
-    def split_of(self, sid:str) -> str:
-        "'train', 'val', 'test', or '' when the cohort has no splits."
-        if self.splits is None: return ''
-        return next(k for k in ('train', 'val', 'test') if sid in getattr(self.splits, k))
-    @property
-    def table(self):
-        "One row per sample: sample_id, patient_id, source, n_spots, n_genes, mpp, split, wsi."
-        import pandas as pd
-        return pd.DataFrame([dict(sample_id=s.sample_id, patient_id=s.patient_id, source=s.source, n_spots=s.n_spots,
-                                  n_genes=s.adata.n_vars, mpp=s.mpp, split=self.split_of(s.sample_id), wsi=s.wsi_path.name)
-                             for s in self.samples])
-    def set_splits(self, splits):
-        "Attach splits (every sample in exactly one of train/val/test); returns self."
-        if isinstance(splits, dict): splits = Splits(**{k: tuple(splits.get(k, ())) for k in ('train', 'val', 'test')})
-        named = [i for k in ('train', 'val', 'test') for i in getattr(splits, k)]
-        unknown = sorted(set(named) - set(self.ids))
-        if unknown: raise DataError(f"splits name samples not in the cohort: {unknown}")
-        missing = sorted(set(self.ids) - set(named))
-        twice = sorted({i for i in named if named.count(i) > 1})
-        if missing or twice: raise DataError(f"splits must put every sample in exactly one split: missing {missing}, repeated {twice}")
-        self.splits = splits
-        return self
     def subset(self, ids:Sequence[str]) -> 'Cohort':
         "A cohort of the named samples (no splits)."
         return Cohort([self[i] for i in ids], root=self.root)
     def __repr__(self):
         return f"Cohort({len(self)} samples, {sum(s.n_spots for s in self)} spots{', split' if self.splits else ''}{', ' + str(self.root) if self.root else ''})"
+
+# %% ../nbs/01_data.ipynb #2b3d22c5
+@patch
+def split_of(self:Cohort, sid:str) -> str:
+    "'train', 'val', 'test', or '' when the cohort has no splits."
+    if self.splits is None: return ''
+    return next(k for k in ('train', 'val', 'test') if sid in getattr(self.splits, k))
+
+@patch
+def set_splits(self:Cohort, splits):
+    "Attach splits (every sample in exactly one of train/val/test); returns self."
+    if isinstance(splits, dict): splits = Splits(**{k: tuple(splits.get(k, ())) for k in ('train', 'val', 'test')})
+    named = [i for k in ('train', 'val', 'test') for i in getattr(splits, k)]
+    unknown = sorted(set(named) - set(self.ids))
+    if unknown: raise DataError(f"splits name samples not in the cohort: {unknown}")
+    missing = sorted(set(self.ids) - set(named))
+    twice = sorted({i for i in named if named.count(i) > 1})
+    if missing or twice: raise DataError(f"splits must put every sample in exactly one split: missing {missing}, repeated {twice}")
+    self.splits = splits
+    return self
+
+@patch(as_prop=True)
+def table(self:Cohort):
+    "One row per sample: sample_id, patient_id, source, n_spots, n_genes, mpp, split, wsi."
+    import pandas as pd
+    return pd.DataFrame([dict(sample_id=s.sample_id, patient_id=s.patient_id, source=s.source, n_spots=s.n_spots,
+                              n_genes=s.adata.n_vars, mpp=s.mpp, split=self.split_of(s.sample_id), wsi=s.wsi_path.name)
+                         for s in self.samples])
 
 # %% ../nbs/01_data.ipynb #cbe3d702
 @patch(cls_method=True)
@@ -651,7 +683,7 @@ def from_csv(cls:Cohort, manifest, # CSV: sample_id, path (or outs/folder)[, pat
              readers:dict|None=None, # format -> reader for formats with their own module ('visium_hd', 'spatialdata'); see `open_cohort`
             ) -> Cohort:
     "Read the samples a manifest lists (and its split, when it has a split column)."
-    manifest = _need(manifest, 'manifest', 'cohort manifest')
+    manifest = need_file(manifest, 'manifest', 'cohort manifest')
     t = _manifest_table(manifest)
     rel = lambda p: (manifest.parent/p) if p and not Path(p).is_absolute() else (Path(p) if p else None)
     records = t.to_dict('records')
@@ -705,13 +737,7 @@ def normalize(X, # (n_spots, n_genes) raw counts, dense or sparse
     scale = np.divide(target_sum, lib, out=np.zeros_like(lib), where=lib > 0)  # empty spots stay all-zero
     return np.log1p(X*scale)
 
-# %% ../nbs/01_data.ipynb #f1a66fa4
-def _train_ids(cohort, train_ids):
-    if train_ids is not None: return list(train_ids)
-    if getattr(cohort, 'splits', None) is not None: return list(cohort.splits.train)
-    raise DataError("select_genes needs the training samples: pass train_ids= or attach splits (cohort.set_splits(split_cohort(cohort))); "
-                    "gene selection must not see validation or test samples")
-
+# %% ../nbs/01_data.ipynb #2bf6654a
 def morans_i(sample:Sample, # one sample
              genes:Sequence[str], # genes to score
              normalization:str='libsize_log1p', # a key of NORMALIZATIONS
@@ -739,6 +765,13 @@ def morans_i(sample:Sample, # one sample
             df = sq.gr.spatial_autocorr(b, mode='moran', genes=list(genes), n_perms=None, n_jobs=1, copy=True, show_progress_bar=False)
     finally: quiet.setLevel(level)
     return df['I'].reindex(list(genes))
+
+# %% ../nbs/01_data.ipynb #f1a66fa4
+def _train_ids(cohort, train_ids):
+    if train_ids is not None: return list(train_ids)
+    if getattr(cohort, 'splits', None) is not None: return list(cohort.splits.train)
+    raise DataError("select_genes needs the training samples: pass train_ids= or attach splits (cohort.set_splits(split_cohort(cohort))); "
+                    "gene selection must not see validation or test samples")
 
 def select_genes(cohort, # a Cohort (its splits give the training samples) or a list of Samples with train_ids
                  n:int=1000, # how many genes to return
@@ -792,6 +825,7 @@ def split_sizes(n:int, # number of samples
         sizes[np.argmax(sizes)] -= 1; sizes[i] += 1
     return tuple(int(s) for s in sizes)
 
+# %% ../nbs/01_data.ipynb #4aba3149
 def split_cohort(cohort, # a Cohort or a list of Samples
                  fractions:Sequence[float]=(29, 6, 5), # relative sizes of train, val, test
                  seed:int=0, # seed for the assignment

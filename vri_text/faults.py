@@ -30,6 +30,7 @@ class Problem:
     kind:str # 'partial', 'edited', 'relabelled', 'unverified', 'unreadable', 'stale', 'bad-values', 'checkpoint', 'missing', 'mismatch' (notes: 'unverifiable')
     detail:str # what is wrong and what to do
 
+# %% ../nbs/12_faults.ipynb #db5c575b
 @dataclass
 class RunReport:
     "What `verify_run` checked in a run folder and what it found."
@@ -53,10 +54,10 @@ class RunReport:
         return '\n'.join(lines)
     __repr__ = __str__
 
+# %% ../nbs/12_faults.ipynb #8cbea1d5
 class NotARunFolder(ValueError):
     "A folder that holds nothing a vri_text run writes (`verify_main` exits 2)."
 
-# %% ../nbs/12_faults.ipynb #24b24580
 RUN_RECORDS = ('pipeline.json', 'cohort.json', 'run.json', 'splits.json', 'genes.json') # the records prepare_run and `vri_text run` write
 RUN_FOLDERS = ('stages', 'features', 'baseline', 'alignment', 'cv', 'captions', 'predictions') # folders only a run holds
 
@@ -104,6 +105,7 @@ def _check_temps(run:Path, rep:RunReport):
                                                           "the next run of that stage removes it (or delete it)"))
     rep.checked['temporary files'] = len(rep.busy) + sum(p.kind == 'partial' for p in rep.problems)
 
+# %% ../nbs/12_faults.ipynb #8b38a679
 def _files(folder:Path, pattern:str) -> list:
     "Finished files matching `pattern` in `folder` (hidden temporary and lock files left out), sorted."
     return sorted(p for p in folder.glob(pattern) if not p.name.startswith('.')) if folder.is_dir() else []
@@ -126,6 +128,7 @@ def _check_patches(run:Path, rep:RunReport) -> dict:
     rep.checked['patch stores'], rep.checked['patches'] = len(stores), n
     return metas
 
+# %% ../nbs/12_faults.ipynb #e597fd14
 def _check_captions(run:Path, rep:RunReport, metas:dict):
     from vri_text.captions import load_captions
     tables = _files(run/'captions', '*.csv')
@@ -146,9 +149,7 @@ def _check_captions(run:Path, rep:RunReport, metas:dict):
                                                                  f"(e.g. {sorted(extra)[:2]}); caption again into a new table"))
     rep.checked['caption rows'] = n
 
-# %% ../nbs/12_faults.ipynb #35f726d6
-_ENC_KEYS = ('encoder_id', 'encoder', 'weights', 'out_dim', 'precision') # what encoder.json and every feature manifest of its folder share
-
+# %% ../nbs/12_faults.ipynb #c46ee1df
 def _check_feature_file(run:Path, p:Path, rep:RunReport, meta:dict|None) -> dict|None:
     "Check one feature file against its patch store and its own content hash; its manifest when it is usable."
     import h5py
@@ -184,6 +185,9 @@ def _check_feature_file(run:Path, p:Path, rep:RunReport, meta:dict|None) -> dict
         rep.problems.append(Problem(rel, 'mismatch', f"features of shape {x.shape} where its manifest says out_dim {man.get('out_dim')}; {todo}"))
     return dict(man, _unhashed=FEATURES_SHA256 not in man)
 
+# %% ../nbs/12_faults.ipynb #35f726d6
+_ENC_KEYS = ('encoder_id', 'encoder', 'weights', 'out_dim', 'precision') # what encoder.json and every feature manifest of its folder share
+
 def _check_encoder_dir(run:Path, d:Path, rep:RunReport, metas:dict, stores:list) -> dict:
     "Check one encoder folder: every feature file, encoder.json against them, a file for every patch store; {sample: manifest} of the usable files."
     files = _files(d, '*.h5'); rel = str(d.relative_to(run))
@@ -204,6 +208,7 @@ def _check_encoder_dir(run:Path, d:Path, rep:RunReport, metas:dict, stores:list)
                                                               f"their manifest, e.g. {unhashed[0]}.h5): their values cannot be checked; extract_features(..., overwrite=True) makes them checkable"))
     return mans
 
+# %% ../nbs/12_faults.ipynb #1322e268
 def _check_features(run:Path, rep:RunReport, metas:dict) -> dict:
     "Check every encoder folder under features/; {encoder_id: (folder, {sample: manifest})} of what they hold."
     stores = [p.stem for p in _files(run/'patches', '*.h5')]
@@ -231,6 +236,7 @@ def _read_record(run:Path, name:str, rep:RunReport) -> dict|None:
     rep.problems.append(Problem(name, 'unreadable', f"not a JSON object ({v if isinstance(v, Exception) else type(v).__name__}); {_restart(run)}"))
     return None
 
+# %% ../nbs/12_faults.ipynb #33321187
 def _id_list(v) -> list|None: return v if isinstance(v, list) and all(isinstance(s, str) for s in v) else None
 
 def _check_records(run:Path, rep:RunReport) -> dict:
@@ -268,6 +274,7 @@ def _check_records(run:Path, rep:RunReport) -> dict:
     rep.checked['records'] = sum(v is not None for v in recs.values())
     return dict(recs, samples=samples, split=split, genes=genes)
 
+# %% ../nbs/12_faults.ipynb #4cd91bdc
 def _safe(check, s) -> bool:
     try: check(s); return True
     except ValueError: return False
@@ -298,6 +305,7 @@ def _ck_weights(p:Path) -> bool:
     except (OSError, ValueError, AttributeError): return True
     return str(meta.get('format', '')).startswith(_CK_FORMATS)
 
+# %% ../nbs/12_faults.ipynb #f77a6f16
 def _ck_redo(run:Path, rel:str) -> str:
     "How to retrain the checkpoint at `rel`: the stage that wrote it, again."
     stage = {'baseline': 'baseline', 'alignment': 'align'}.get(rel.split('/')[0])
@@ -347,6 +355,7 @@ def _ck_consistency(run:Path, rel:str, m:dict, recs:dict, encs:dict, flag):
     elif eid and in_dim is not None and (dims := sorted({mm.get('out_dim') for mm in encs[eid][1].values()}, key=str)) != [in_dim]:
         flag(encs[eid][0], 'mismatch', f"its features are {dims}-dimensional, the checkpoints read {in_dim} (in_dim)", "recompute them (extract_features overwrite=True), or retrain", rel)
 
+# %% ../nbs/12_faults.ipynb #294716e3
 def _check_checkpoints(run:Path, rep:RunReport, recs:dict, encs:dict, load:bool=True):
     "Both halves of every checkpoint; each run checkpoint held to splits.json, genes.json and its features; with `load`, each loaded with the engine's own checks."
     cks = _find_checkpoints(run, rep)
@@ -386,6 +395,7 @@ def _stage_files(stage:str, summ:dict, recs:dict) -> list:
     if stage == 'report': return [summ['path']]
     return []
 
+# %% ../nbs/12_faults.ipynb #a0a9694c
 def _check_stages(run:Path, rep:RunReport, recs:dict, encs:dict):
     "Every file a `stages/<stage>.json` record implies is there, and every path a record names lies inside the run."
     from vri_text.core import inside
@@ -421,6 +431,7 @@ def _dedupe(rep:RunReport):
     seen = set()
     rep.problems = [p for p in rep.problems if (p.path, p.kind) not in seen and not seen.add((p.path, p.kind))]
 
+# %% ../nbs/12_faults.ipynb #ecff8e95
 def verify_run(run_dir, # a run folder (records, patches/, features/<encoder>/, captions/, checkpoints, stages/)
                checkpoints:bool=True, # also load every checkpoint with the engine's integrity checks
               ) -> RunReport:
@@ -441,6 +452,7 @@ def verify_run(run_dir, # a run folder (records, patches/, features/<encoder>/, 
     _dedupe(rep)
     return rep
 
+# %% ../nbs/12_faults.ipynb #fef810f5
 def verify_main(argv:list|None=None # command-line arguments after verify (None: sys.argv[1:])
                ) -> int:
     "`vri_text verify RUN_DIR`: print a short report; exit status 0 when nothing is wrong, 1 when something is, 2 when there is no such folder or it is not a run."
@@ -467,6 +479,7 @@ def _tick(rename:bool=False):
     if _EVENTS['kill_after'] is not None and _EVENTS['n'] >= _EVENTS['kill_after']: os.kill(os.getpid(), signal.SIGKILL)
     if rename and _EVENTS['pause']: time.sleep(_EVENTS['pause'])
 
+# %% ../nbs/12_faults.ipynb #0e759f50
 def _ticking(cm):
     "Wrap `atomic_path`/`atomic_write`: a kill point once the temporary file is complete, before its rename."
     @contextlib.contextmanager
@@ -490,6 +503,7 @@ def _kill_points(stage:str):
     finally:
         for mod, name, v in reversed(saved): setattr(mod, name, v)
 
+# %% ../nbs/12_faults.ipynb #df8e9e64
 class _TickingCaptioner:
     "Build a morphology captioner whose every batch is a kill point."
     @staticmethod
@@ -499,6 +513,7 @@ class _TickingCaptioner:
             def _caption(self, imgs): _tick(); return super()._caption(imgs)
         return Ticking(cap.id, cap.prompt, reference=cap.reference, calibrated_on=cap.calibrated_on)
 
+# %% ../nbs/12_faults.ipynb #778451ea
 def run_stage(stage:str, # 'patches', 'features' or 'captions'
               run, # run folder: cohort.csv (a manifest), then patches/, features/, captions/
               kill_after:int|None=None, # die with SIGKILL at this kill point (1 = the first); None: run to the end
@@ -528,6 +543,7 @@ def run_stage(stage:str, # 'patches', 'features' or 'captions'
     _EVENTS['kill_after'] = None
     return dict(stage=stage, events=_EVENTS['n'], **out)
 
+# %% ../nbs/12_faults.ipynb #72c5fb93
 def stage_command(stage:str, run, kill_after:int|None=None, pause:float=0.0, wait_for=None) -> list:
     "The argv that runs `run_stage` in a fresh interpreter (it prints the summary as one JSON line)."
     import sys
@@ -542,6 +558,7 @@ def stage_outputs(run, # run folder
     pat = {'patches': 'patches/*.h5', 'features': 'features/*/*.h5', 'captions': 'captions/*.csv'}[stage]
     return sorted(p for p in run.glob(pat) if not p.name.startswith('.'))
 
+# %% ../nbs/12_faults.ipynb #597e9450
 def content_digest(path # a patch store, feature file or caption table
                   ) -> str:
     "sha256 of what a file holds: every HDF5 dataset's bytes and attribute (a feature manifest's `info` block, which records the time, left out); other files' bytes."

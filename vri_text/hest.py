@@ -17,6 +17,15 @@ import numpy as np
 from .core import atomic_path, atomic_write, get_logger
 from .data import SLIDE_EXTS, DataError
 
+# %% auto #0
+__all__ = ['log', 'HEST_REPO', 'HEST_URL', 'HEST_META', 'HEST_COLUMNS', 'DECOYS', 'SELECT_NEEDS', 'HEST_FILES', 'NEEDED',
+           'HEST_BENCH_REPO', 'HEST_BENCH_TASKS', 'HEST_BENCH_GENES', 'write_hest_mirror', 'read_hest_metadata',
+           'hest_select', 'hest_patterns', 'hest_missing', 'hest_download', 'mirror_fetch', 'hest_metadata',
+           'hest_bench_patterns', 'hest_bench_missing', 'hest_bench_download', 'write_hest_bench_mirror',
+           'HestBenchTask', 'hest_bench_task', 'hest_cohort', 'read_pixels', 'expected_cost', 'patch_rates',
+           'rate_model']
+
+# %% ../nbs/01b_hest.ipynb #6b8601d4
 log = get_logger('hest')
 
 HEST_REPO = 'MahmoodLab/hest' # the HEST-1k dataset repository on the Hugging Face hub (gated)
@@ -27,14 +36,6 @@ HEST_COLUMNS = ('dataset_title', 'id', 'image_filename', 'organ', 'disease_state
                 'spot_diameter', 'spots_under_tissue', 'preservation_method', 'nb_genes', 'treatment_comment',
                 'pixel_size_um_embedded', 'pixel_size_um_estimated', 'magnification', 'fullres_px_width', 'fullres_px_height',
                 'tissue', 'disease_comment', 'subseries', 'hest_version_added') # HEST_v1_1_0.csv, in order
-
-# %% auto #0
-__all__ = ['log', 'HEST_REPO', 'HEST_URL', 'HEST_META', 'HEST_COLUMNS', 'DECOYS', 'SELECT_NEEDS', 'HEST_FILES', 'NEEDED',
-           'HEST_BENCH_REPO', 'HEST_BENCH_TASKS', 'HEST_BENCH_GENES', 'write_hest_mirror', 'read_hest_metadata',
-           'hest_select', 'hest_patterns', 'hest_missing', 'hest_download', 'hest_metadata', 'mirror_fetch',
-           'hest_bench_patterns', 'hest_bench_missing', 'hest_bench_download', 'write_hest_bench_mirror',
-           'HestBenchTask', 'hest_bench_task', 'hest_cohort', 'read_pixels', 'expected_cost', 'patch_rates',
-           'rate_model']
 
 # %% ../nbs/01b_hest.ipynb #c72935be
 def _mirror_rows(meta:list, pids:list, n_genes:int) -> list:
@@ -53,6 +54,7 @@ def _mirror_rows(meta:list, pids:list, n_genes:int) -> list:
                          tissue='Colon', hest_version_added='synthetic'))
     return rows
 
+# %% ../nbs/01b_hest.ipynb #2cce525e
 DECOYS = {'SYN0': dict(species='Mus musculus'), 'SYN00HD': dict(st_technology='Visium HD'), 'SYN90': dict(organ='Breast', oncotree_code='IDC')} # ids next to SYN00 that a selection or a pattern must not catch
 
 def write_hest_mirror(root, # folder for the mirror (created; must be empty or a previous mirror)
@@ -126,6 +128,7 @@ def _match(col, want, name:str, meta_name:str):
         raise DataError(f"{meta_name}: no sample has {name} {want!r}; values there: {sorted(col.dropna().unique())[:20]}")
     return m
 
+# %% ../nbs/01b_hest.ipynb #0b64c93d
 def hest_select(meta_csv, # HEST's metadata table (HEST_v1_1_0.csv)
                 organ:str|Sequence[str]|None='Bowel', # HEST organ (None: any)
                 technology:str|Sequence[str]|None='Visium', # st_technology: 'Visium' (not 'Visium HD'), 'Xenium', ...
@@ -199,6 +202,7 @@ def hest_patterns(ids:Sequence[str], # HEST sample ids
         if not i or any(c in str(i) for c in '*?[]/\\'): raise ValueError(f"sample id {i!r} cannot be used in a file pattern")
     return [HEST_FILES[w].format(id=i) for i in ids for w in what]
 
+# %% ../nbs/01b_hest.ipynb #c589374a
 def _present(root:Path, sid:str, w:str) -> bool:
     "Whether `root` holds sample `sid`'s file of folder `w` (a slide file for 'wsis')."
     import fnmatch
@@ -238,6 +242,7 @@ def _fetch(fetch, repo_id, revision, patterns, root, max_workers, **kw):
         raise ConnectionError(f"cannot reach the Hugging Face hub for {repo_id} ({type(e).__name__}: {str(e)[:200]}); unset HF_HUB_OFFLINE and "
                               f"check the network, or copy the files into {root} by other means") from e
 
+# %% ../nbs/01b_hest.ipynb #00b1e7f1
 def hest_download(ids:Sequence[str], # HEST sample ids (e.g. hest_select(...).sample_id)
                   root, # local HEST root; files land in st/, wsis/, metadata/, ... as in the dataset
                   *,
@@ -265,37 +270,6 @@ def hest_download(ids:Sequence[str], # HEST sample ids (e.g. hest_select(...).sa
                         f"against {HEST_META} (and `revision`), or that the repository holds those folders")
     return pd.DataFrame({'sample_id': ids, 'status': ['fetched' if i in todo else 'present' for i in ids]})
 
-def _plan(fetch, repo_id, revision, ids, what, root, max_workers):
-    "Files (sample_id, file, bytes, will_download) that fetching these samples would bring, from snapshot_download's dry run."
-    import fnmatch, pandas as pd
-    cols = ['sample_id', 'file', 'bytes', 'will_download']
-    if not ids: return pd.DataFrame(columns=cols)
-    patterns = hest_patterns(ids, what)
-    owner = lambda f: next((i for i in ids if any(fnmatch.fnmatch(f, p) for p in hest_patterns([i], what))), None)
-    try: infos = _fetch(fetch, repo_id, revision, patterns, root, max_workers, dry_run=True)
-    except TypeError as e:
-        if 'dry_run' not in str(e): raise
-        import huggingface_hub
-        raise RuntimeError(f"hest_download(dry_run=True) needs a huggingface_hub whose snapshot_download has dry_run (this is {huggingface_hub.__version__}); "
-                           "upgrade it (pip install -U huggingface_hub) or download without the dry run") from e
-    rows = [dict(sample_id=owner(f.filename), file=f.filename, bytes=f.file_size, will_download=bool(f.will_download))
-            for f in infos]
-    return pd.DataFrame(rows, columns=cols)
-
-def hest_metadata(root, # local HEST root; the table is kept as root/HEST_v1_1_0.csv
-                  *,
-                  repo_id:str=HEST_REPO, # dataset repository
-                  revision:str|None=None, # a commit or tag to pin
-                  fetch:Callable|None=None, # as for hest_download
-                 ) -> Path:
-    "The path of HEST's metadata table under `root`, downloaded first when absent."
-    root = Path(root); p = root/HEST_META
-    if not p.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        _fetch(fetch, repo_id, revision, [HEST_META], root, 1)
-        if not p.exists(): raise DataError(f"{repo_id} has no {HEST_META} at its root (revision {revision or 'main'}); download it by hand into {root}")
-    return p
-
 # %% ../nbs/01b_hest.ipynb #3f49efa0
 def mirror_fetch(remote, # a local folder laid out like the dataset repository
                 ) -> Callable:
@@ -319,6 +293,39 @@ def mirror_fetch(remote, # a local folder laid out like the dataset repository
     fetch.calls, fetch.copied = [], []
     return fetch
 
+# %% ../nbs/01b_hest.ipynb #ce98d770
+def _plan(fetch, repo_id, revision, ids, what, root, max_workers):
+    "Files (sample_id, file, bytes, will_download) that fetching these samples would bring, from snapshot_download's dry run."
+    import fnmatch, pandas as pd
+    cols = ['sample_id', 'file', 'bytes', 'will_download']
+    if not ids: return pd.DataFrame(columns=cols)
+    patterns = hest_patterns(ids, what)
+    owner = lambda f: next((i for i in ids if any(fnmatch.fnmatch(f, p) for p in hest_patterns([i], what))), None)
+    try: infos = _fetch(fetch, repo_id, revision, patterns, root, max_workers, dry_run=True)
+    except TypeError as e:
+        if 'dry_run' not in str(e): raise
+        import huggingface_hub
+        raise RuntimeError(f"hest_download(dry_run=True) needs a huggingface_hub whose snapshot_download has dry_run (this is {huggingface_hub.__version__}); "
+                           "upgrade it (pip install -U huggingface_hub) or download without the dry run") from e
+    rows = [dict(sample_id=owner(f.filename), file=f.filename, bytes=f.file_size, will_download=bool(f.will_download))
+            for f in infos]
+    return pd.DataFrame(rows, columns=cols)
+
+# %% ../nbs/01b_hest.ipynb #4f53c321
+def hest_metadata(root, # local HEST root; the table is kept as root/HEST_v1_1_0.csv
+                  *,
+                  repo_id:str=HEST_REPO, # dataset repository
+                  revision:str|None=None, # a commit or tag to pin
+                  fetch:Callable|None=None, # as for hest_download
+                 ) -> Path:
+    "The path of HEST's metadata table under `root`, downloaded first when absent."
+    root = Path(root); p = root/HEST_META
+    if not p.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        _fetch(fetch, repo_id, revision, [HEST_META], root, 1)
+        if not p.exists(): raise DataError(f"{repo_id} has no {HEST_META} at its root (revision {revision or 'main'}); download it by hand into {root}")
+    return p
+
 # %% ../nbs/01b_hest.ipynb #d4f452ad
 HEST_BENCH_REPO = 'MahmoodLab/hest-bench' # HEST-Benchmark's data on the Hugging Face hub (gated)
 HEST_BENCH_TASKS = {'IDC': 'IDC', 'PRAD': 'PRAD', 'PAAD': 'PAAD', 'SKCM': 'SKCM', 'COAD': 'COAD', 'READ': 'READ', 'CCRCC': 'ccRCC',
@@ -332,6 +339,7 @@ def hest_bench_patterns(tasks:Sequence[str], # task folders, e.g. ['COAD', 'READ
         if not t or any(c in str(t) for c in '*?[]/\\'): raise ValueError(f"task {t!r} cannot be used in a file pattern")
     return [p.format(t=t) for t in tasks for p in ('{t}/' + HEST_BENCH_GENES, '{t}/splits/*', '{t}/patches/*', '{t}/adata/*')]
 
+# %% ../nbs/01b_hest.ipynb #209b85ef
 def _split_files(d:Path) -> list:
     "(train csv, test csv) pairs of a task's splits folder, i = 0 .. the largest index present (HEST's loop, which assumes complete pairs)."
     import re
@@ -354,7 +362,6 @@ def hest_bench_missing(tasks:Sequence[str], # task folders
             miss += sorted(str(p) for p in named if not (d/str(p)).is_file())
         if miss: out[t] = miss
     return out
-
 
 # %% ../nbs/01b_hest.ipynb #a18d8ee4
 def hest_bench_download(tasks:Sequence[str], # task folders (keys of HEST_BENCH_TASKS), e.g. ['COAD', 'READ']
@@ -394,27 +401,7 @@ def _bench_patches(z, rng, size:int=224) -> np.ndarray:
     img = base[:, None, None, :] + (12 + 8*np.tanh(z[:, 1]))[:, None, None, None]*wave[..., None] + rng.normal(0, 5, (n, size, size, 3))
     return np.clip(img, 0, 255).astype(np.uint8)
 
-def write_hest_bench_mirror(root, # folder for the mirror (one folder per task, as on the hub)
-                            tasks:Sequence[str]=('COAD', 'READ'), # task folders to write
-                            *,
-                            n_patients:int=3, # patients per task (two sections each); one split per patient, as HEST's create_splits
-                            n_spots:int=16, # spots per section
-                            n_genes:int=40, # genes measured; the first half carries the planted signal
-                            n_listed:int=20, # genes in var_50genes.json (HEST: 50)
-                            seed:int=0, # generator seed
-                           ) -> Path:
-    "A local folder laid out like HEST-Bench (<task>/splits, patches, adata, var_50genes.json, plus files the benchmark never reads), with a planted signal."
-    from vri_text.core import folder_lock
-    root = Path(root); root.parent.mkdir(parents=True, exist_ok=True)
-    want = dict(tasks=list(tasks), n_patients=n_patients, n_spots=n_spots, n_genes=n_genes, n_listed=n_listed, seed=seed, version=1)
-    with folder_lock(root.parent, f'.{root.name}.lock'):
-        done = root/'mirror.json'
-        if done.exists() and json.loads(done.read_text()) == want: log.info(f"HEST-Bench mirror: reusing {root}"); return root
-        _bench_mirror(root, list(tasks), n_patients, n_spots, n_genes, n_listed, seed)
-        with atomic_write(done, 'w') as f: json.dump(want, f)
-    log.info(f"HEST-Bench mirror: tasks {list(tasks)} ({2*n_patients} sections of {n_spots} spots each) written to {root}")
-    return root
-
+# %% ../nbs/01b_hest.ipynb #1e379f6d
 def _bench_mirror(root:Path, tasks:list, n_patients:int, n_spots:int, n_genes:int, n_listed:int, seed:int):
     "Write the mirror's tasks (see write_hest_bench_mirror)."
     import anndata as ad, h5py, pandas as pd, scipy.sparse as sp
@@ -448,6 +435,27 @@ def _bench_mirror(root:Path, tasks:list, n_patients:int, n_spots:int, n_genes:in
                 with atomic_write(d/'splits'/f'{part}_{i}.csv', 'w') as f: t.to_csv(f, index=False)
     (root/'fm_v1').mkdir(exist_ok=True); (root/'fm_v1'/'README').write_text('encoder weights live here on the hub; not task data')
 
+# %% ../nbs/01b_hest.ipynb #a47feedb
+def write_hest_bench_mirror(root, # folder for the mirror (one folder per task, as on the hub)
+                            tasks:Sequence[str]=('COAD', 'READ'), # task folders to write
+                            *,
+                            n_patients:int=3, # patients per task (two sections each); one split per patient, as HEST's create_splits
+                            n_spots:int=16, # spots per section
+                            n_genes:int=40, # genes measured; the first half carries the planted signal
+                            n_listed:int=20, # genes in var_50genes.json (HEST: 50)
+                            seed:int=0, # generator seed
+                           ) -> Path:
+    "A local folder laid out like HEST-Bench (<task>/splits, patches, adata, var_50genes.json, plus files the benchmark never reads), with a planted signal."
+    from vri_text.core import folder_lock
+    root = Path(root); root.parent.mkdir(parents=True, exist_ok=True)
+    want = dict(tasks=list(tasks), n_patients=n_patients, n_spots=n_spots, n_genes=n_genes, n_listed=n_listed, seed=seed, version=1)
+    with folder_lock(root.parent, f'.{root.name}.lock'):
+        done = root/'mirror.json'
+        if done.exists() and json.loads(done.read_text()) == want: log.info(f"HEST-Bench mirror: reusing {root}"); return root
+        _bench_mirror(root, list(tasks), n_patients, n_spots, n_genes, n_listed, seed)
+        with atomic_write(done, 'w') as f: json.dump(want, f)
+    log.info(f"HEST-Bench mirror: tasks {list(tasks)} ({2*n_patients} sections of {n_spots} spots each) written to {root}")
+    return root
 
 # %% ../nbs/01b_hest.ipynb #5eadd7c8
 @dataclass
@@ -478,6 +486,7 @@ class HestBenchTask:
     def __repr__(self):
         return f"HestBenchTask({self.name!r}: {len(self.samples)} samples, {len(self.splits)} splits, {len(self.genes)} genes)"
 
+# %% ../nbs/01b_hest.ipynb #14c0277e
 def hest_bench_task(root, # local HEST-Bench root (hest_bench_download's), or the task's own folder
                     task:str, # task folder, e.g. 'COAD'
                    ) -> HestBenchTask:
@@ -511,7 +520,6 @@ def hest_bench_task(root, # local HEST-Bench root (hest_bench_download's), or th
     if lost: raise DataError(f"HEST-Bench task {task}: {len(lost)} files named by its split files are missing under {d}, e.g. {lost[:3]}; fetch the task with hest_bench_download")
     return HestBenchTask(task, d, genes, samples, splits)
 
-
 # %% ../nbs/01b_hest.ipynb #baa87075
 def hest_cohort(root, # local HEST root holding the selected samples
                 table, # from hest_select (sample_id, patient_id)
@@ -536,6 +544,7 @@ def read_pixels(mpp0, # microns per pixel at level 0 (one value or an array)
     k = np.maximum(np.floor(np.log2(target_mpp*(1 + 1e-3)/mpp0)), 0)   # the coarsest level still at least as fine as the target
     return (patch_px*target_mpp/(mpp0*2**k))**2
 
+# %% ../nbs/01b_hest.ipynb #69cec41c
 def expected_cost(table, # a selection (columns n_spots, mpp; optionally samples, for grouped rows), e.g. from hest_select
                   patch_rate:dict, # measured patching rate: {'exact': patches/s on exact crops, 'resampled': level pixels/s when resampling}
                   encode_rate:float, # patches/s of the encoder (measured, or an estimate)
@@ -576,6 +585,7 @@ def patch_rates(samples, # Samples to time (e.g. one 20x and one 40x slide of th
                          patches_per_s=r['kept']/dt, pixels_per_s=r['kept']*px/dt))
     return pd.DataFrame(rows)
 
+# %% ../nbs/01b_hest.ipynb #eb571592
 def rate_model(rates, # from patch_rates
               ) -> dict:
     "{'exact': patches/s, 'resampled': pixels/s} for `expected_cost` (medians; a missing kind from the other's pixel rate)."

@@ -44,6 +44,7 @@ def gene_corr(pred, # (..., N, G) predicted expression (NumPy array or torch ten
     const = (p.max(-2) == p.min(-2)) | (t.max(-2) == t.min(-2)) if p.shape[-2] >= 2 else np.ones(r.shape, bool)
     return np.where(const, np.nan, np.clip(r, -1, 1))
 
+# %% ../nbs/04_metrics.ipynb #97a885c4
 def mean_gene_corr(pred, # (..., N, G) predicted expression
                    true, # (N, G) measured expression
                   ):
@@ -76,6 +77,7 @@ class CorrReport:
         return (f"CorrReport(mean={self.mean:.4f} over {self.n_defined}/{len(self.genes)} genes, "
                 f"undefined={self.undefined[:10]}{'...' if len(self.undefined) > 10 else ''}" + (f", per_sample={{{ps}}})" if ps else ')'))
 
+# %% ../nbs/04_metrics.ipynb #237a7b58
 def per_sample_corr(pred, # (N, G) predictions
                     true, # (N, G) measurements
                     sample_ids, # (N,) sample of each spot
@@ -85,6 +87,7 @@ def per_sample_corr(pred, # (N, G) predictions
     if len(sample_ids) != len(true): raise ValueError(f"per_sample_corr: {len(sample_ids)} sample ids for {len(true)} spots")
     return {str(s): mean_gene_corr(pred[sample_ids == s], true[sample_ids == s]) for s in dict.fromkeys(sample_ids.tolist())}
 
+# %% ../nbs/04_metrics.ipynb #633ac608
 def corr_report(pred, # (N, G) predictions
                 true, # (N, G) measurements
                 genes=None, # gene names (default G0..)

@@ -18,10 +18,11 @@ import numpy as np
 from .core import atomic_path, get_logger, safe_id, vri_home
 from .data import DataError, Sample, slide_info
 
-log = get_logger('sdata')
-
 # %% auto #0
 __all__ = ['log', 'sdata_names', 'sdata_key', 'slide_image', 'write_spatialdata', 'image_to_slide', 'read_spatialdata']
+
+# %% ../nbs/01d_spatialdata.ipynb #66b18192
+log = get_logger('sdata')
 
 # %% ../nbs/01d_spatialdata.ipynb #7cd6e793
 def sdata_names(sample_id:str) -> dict:
@@ -34,6 +35,7 @@ def sdata_key(name:str) -> str:
     k = re.sub(r'[^\w.-]+', '_', str(name)).strip('_') or 'key'
     return k if k not in ('.', '..', '_index') else f'{k}_'
 
+# %% ../nbs/01d_spatialdata.ipynb #67656e67
 def _sanitize_keys(t) -> dict:
     "Rename, in place, t's obs/var columns and obsm/layers/uns keys that SpatialData refuses; returns {attr: {new: old}}."
     renamed = {}
@@ -158,6 +160,7 @@ def _annotated_shapes(sd, tname:str, where:str):
                                    f"(e.g. {inst[miss][:3].tolist()}); the table and its shapes do not match")
     return regions[0], shapes.loc[inst]
 
+# %% ../nbs/01d_spatialdata.ipynb #51f78a44
 def _centres(shapes) -> np.ndarray:
     "(N, 2) centres of circles (their points) or polygons (their centroids), in the shapes' own coordinates."
     g = shapes.geometry
@@ -213,6 +216,7 @@ def _shapes_frame(sd, region:str, meta:dict, where:str):
     if cs is None: raise DataError(f"{where}: no image element, and shapes {region!r} map into several coordinate systems {list(trs)}; pass image=")
     return _affine(trs[cs]), (None, None), (float(meta['mpp']) if meta.get('mpp') and cs == meta.get('coordinate_system') else None)
 
+# %% ../nbs/01d_spatialdata.ipynb #9f7bef4e
 def _slide_for(sd, iname, sid, where, wsi, meta, img_mpp, slide_dir):
     "(slide, how found): wsi=, else the slide the table records (if it exists), else the image element written as a TIFF (cached by content)."
     if wsi is not None: return Path(wsi), 'argument'
@@ -226,6 +230,7 @@ def _slide_for(sd, iname, sid, where, wsi, meta, img_mpp, slide_dir):
         image_to_slide(sd.images[iname], out, img_mpp)
     return out, f'image element {iname}'
 
+# %% ../nbs/01d_spatialdata.ipynb #e6fa2553
 def _raw_counts(t, layer, where, tname):
     "A table's raw counts as float32 CSR, checked: whole, non-negative, finite."
     import scipy.sparse as sp
@@ -236,6 +241,20 @@ def _raw_counts(t, layer, where, tname):
         raise DataError(f"{where}: table {tname!r} {'layer ' + repr(layer) if layer else 'X'} is not raw counts (negative, non-finite or fractional "
                         f"values: normalised or predicted expression?); pass layer= the raw-count layer (layers: {list(t.layers)})")
     return X
+
+# %% ../nbs/01d_spatialdata.ipynb #cff25427
+def _finish(a, sid, where, wsi, dims, how, mpp, src, patient_id, prov:dict) -> Sample:
+    "In-tissue spots only (drops counted), every centre on the slide, provenance in uns['vri_text']; the Sample."
+    if 'in_tissue' in a.obs and (a.obs['in_tissue'].to_numpy() != 1).any():
+        keep = a.obs['in_tissue'].to_numpy() == 1
+        log.info(f"{where}: dropped {int((~keep).sum())} of {len(keep)} spots marked outside the tissue (in_tissue)")
+        a = a[keep].copy()
+    xy, (W, H) = np.asarray(a.obsm['spatial']), dims
+    bad = ~np.isfinite(xy).all(1) | (xy[:, 0] < 0) | (xy[:, 1] < 0) | (xy[:, 0] >= W) | (xy[:, 1] >= H)
+    if bad.any(): raise DataError(f"{where}: {int(bad.sum())} of {len(xy)} spot centres lie outside slide {Path(wsi).name} ({W}x{H} px), e.g. "
+                                  f"({xy[bad][0, 0]:.0f}, {xy[bad][0, 1]:.0f}); the shapes and the slide do not share a frame (wrong wsi= or image=?)")
+    a.uns['vri_text'] = dict(prov, wsi=str(wsi), wsi_source=how, mpp=float(mpp), mpp_source=src, slide_width=int(W), slide_height=int(H))
+    return Sample(sid, a, Path(wsi), mpp, patient_id=None if patient_id in (None, '') else str(patient_id), source='spatialdata')
 
 # %% ../nbs/01d_spatialdata.ipynb #c7b6ae85
 def read_spatialdata(path, # a SpatialData .zarr store, or a SpatialData object
@@ -277,17 +296,3 @@ def read_spatialdata(path, # a SpatialData .zarr store, or a SpatialData object
     a = ad.AnnData(_raw_counts(t, layer, where, tname), obs=obs.copy(), var=t.var.copy())
     a.obsm['spatial'] = xy*f
     return _finish(a, sid, where, wsi, (W, H), how, mpp, src, patient_id, dict(source=name, table=tname, shapes=region, image=iname or ''))
-
-# %% ../nbs/01d_spatialdata.ipynb #cff25427
-def _finish(a, sid, where, wsi, dims, how, mpp, src, patient_id, prov:dict) -> Sample:
-    "In-tissue spots only (drops counted), every centre on the slide, provenance in uns['vri_text']; the Sample."
-    if 'in_tissue' in a.obs and (a.obs['in_tissue'].to_numpy() != 1).any():
-        keep = a.obs['in_tissue'].to_numpy() == 1
-        log.info(f"{where}: dropped {int((~keep).sum())} of {len(keep)} spots marked outside the tissue (in_tissue)")
-        a = a[keep].copy()
-    xy, (W, H) = np.asarray(a.obsm['spatial']), dims
-    bad = ~np.isfinite(xy).all(1) | (xy[:, 0] < 0) | (xy[:, 1] < 0) | (xy[:, 0] >= W) | (xy[:, 1] >= H)
-    if bad.any(): raise DataError(f"{where}: {int(bad.sum())} of {len(xy)} spot centres lie outside slide {Path(wsi).name} ({W}x{H} px), e.g. "
-                                  f"({xy[bad][0, 0]:.0f}, {xy[bad][0, 1]:.0f}); the shapes and the slide do not share a frame (wrong wsi= or image=?)")
-    a.uns['vri_text'] = dict(prov, wsi=str(wsi), wsi_source=how, mpp=float(mpp), mpp_source=src, slide_width=int(W), slide_height=int(H))
-    return Sample(sid, a, Path(wsi), mpp, patient_id=None if patient_id in (None, '') else str(patient_id), source='spatialdata')

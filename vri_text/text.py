@@ -34,6 +34,7 @@ TOY_CAPTIONS = {
                'Muscularis propria: dense fascicles of smooth muscle cells.'],
 }
 
+# %% ../nbs/06a_text.ipynb #69287637
 def toy_text_problem(n_samples:int=6, # samples (the last two: validation and test)
                      spots:int=48, # spots per sample
                      in_dim:int=24, # feature dimension
@@ -79,6 +80,7 @@ class TextEncoder:
         return np.asarray(e, dtype=np.float32)
     def __repr__(self): return f"TextEncoder({self.id!r}, dim={self.dim})"
 
+# %% ../nbs/06a_text.ipynb #12c79ff7
 def _folder_id(folder:Path) -> str:
     "Name plus the weights' sha256 prefix, or the resolved path when no weights file is found."
     w = next((folder/f for f in ('model.safetensors', 'pytorch_model.bin') if (folder/f).exists()), None)
@@ -163,6 +165,7 @@ def _write_shard(folder:Path, enc_id:str, texts:list, E:np.ndarray):
         with open(tmp, 'wb') as f: np.save(f, np.asarray(E, np.float32), allow_pickle=False)
     with atomic_write(folder/f'{name}.json', 'w') as f: json.dump(dict(encoder_id=enc_id, dim=int(E.shape[1]), texts=texts), f)
 
+# %% ../nbs/06a_text.ipynb #30ff0ffd
 def embed_captions(captions_df, # table with sample_id, barcode, caption (one row per spot)
                    encoder:TextEncoder, # from get_text_encoder
                    cache_path=None, # cache folder (None: no cache)
@@ -213,6 +216,7 @@ class TextTargets:
         return (f"TextTargets({int(self.mask.sum())}/{len(self.mask)} spots captioned, d={self.T.shape[1]}, "
                 f"{len(set(self.captions[self.mask]))} distinct captions, {self.n_unknown} unknown captions ignored, encoder={self.text_encoder_id!r})")
 
+# %% ../nbs/06a_text.ipynb #987ff58f
 def align_dataset(ds, # a vri_text.dataset.Dataset (X, Y, sample_ids, barcodes, idx())
                   captions_df, # caption table (sample_id, barcode, caption)
                   emb, # (n, d) caption embeddings: rows of captions_df, or of keys

@@ -39,12 +39,7 @@ class AlignStudy:
     bank:tuple # (texts, E, counts) of the training captions
     summary:dict
 
-def _base_scores(init, X, Y, idx, seeds) -> dict:
-    "Test (and val) mean gene correlation of each starting head."
-    if isinstance(init, FitResult): get = {r.seed: (r.model, init.normalisation) for r in init.runs}
-    else: get = {int(s): (v.model, v.normalisation) for s, v in init.items()}
-    return {s: {k: mean_gene_corr(predict(get[s][0], X[idx[k]], get[s][1]), Y[idx[k]]) for k in ('val', 'test')} for s in seeds}
-
+# %% ../nbs/07a_text_study.ipynb #914e5353
 def load_baseline_heads(folder, # a baseline folder written by vri_text.train.run_baseline (seed<s>.json/.safetensors)
                         seeds, # seeds wanted
                         genes, # gene order of the dataset (heads are realigned to it by name)
@@ -59,6 +54,13 @@ def load_baseline_heads(folder, # a baseline folder written by vri_text.train.ru
     bad = [s for s, c in out.items() if (encoder_id is not None and c.encoder_id != encoder_id) or (in_dim is not None and c.head_config.in_dim != in_dim)]
     if bad: _log.info(f"{folder}: baseline heads of seeds {bad} were trained on other features (encoder or dimension differ)"); return None
     return out
+
+# %% ../nbs/07a_text_study.ipynb #ee476b53
+def _base_scores(init, X, Y, idx, seeds) -> dict:
+    "Test (and val) mean gene correlation of each starting head."
+    if isinstance(init, FitResult): get = {r.seed: (r.model, init.normalisation) for r in init.runs}
+    else: get = {int(s): (v.model, v.normalisation) for s, v in init.items()}
+    return {s: {k: mean_gene_corr(predict(get[s][0], X[idx[k]], get[s][1]), Y[idx[k]]) for k in ('val', 'test')} for s in seeds}
 
 def alignment_study(ds, # vri_text.dataset.Dataset
                     tt:TextTargets, # from align_dataset
@@ -113,6 +115,7 @@ def alignment_study(ds, # vri_text.dataset.Dataset
                 seconds=dict(finetuned=round(ft.seconds, 1), control=round(ctrl.seconds, 1), frozen=round(frz.seconds, 1), refit=round(refit.seconds, 1)))
     return AlignStudy(ft, ctrl, frz, refit, table, paired, ret, bank, summ)
 
+# %% ../nbs/07a_text_study.ipynb #ddfe150f
 def plot_align_curves(runs, # SeedRun list of a text-objective fit
                       title:str='', # figure title
                      ):
@@ -129,6 +132,7 @@ def plot_align_curves(runs, # SeedRun list of a text-objective fit
     fig.tight_layout()
     return fig
 
+# %% ../nbs/07a_text_study.ipynb #df4e0935
 def conclusion(study:AlignStudy, # from alignment_study
                label:str='label', # what the labels are, in words
               ) -> str:
@@ -192,6 +196,7 @@ def control_name(init:str, # 'baseline' or 'scratch'
     "Name of the λ = 0 control of a schedule."
     return f"λ=0 control ({'fine-tune' if init == 'baseline' else 'from scratch'}, warm-up {warmup})"
 
+# %% ../nbs/07a_text_study.ipynb #6421a262
 @dataclass
 class TextVariant:
     "One cell of the sweep: a text objective, the caption source it reads, and where training starts."
@@ -203,6 +208,7 @@ class TextVariant:
     @property
     def control(self) -> str: return control_name(self.init, self.objective.warmup_epochs)
 
+# %% ../nbs/07a_text_study.ipynb #0bdec9eb
 def sweep_variants(sources, # caption source names; the first is the main one (e.g. the 0%-error ground truth)
                    *,
                    lams=LAMBDAS, # the λ grid (on the main source)
@@ -220,6 +226,7 @@ def sweep_variants(sources, # caption source names; the first is the main one (e
     v += [ctrl('scratch', warmup), TextVariant(f'{main}, λ={lam:g}, joint from scratch', A(lam=lam, warmup_epochs=warmup), main, 'scratch', 'init')]
     return v
 
+# %% ../nbs/07a_text_study.ipynb #70439b5c
 @dataclass
 class TextSweep:
     "Everything `text_sweep` computed."
@@ -285,6 +292,7 @@ def text_sweep(X, # (N, D) features
     runs = pd.concat([run_table(t) for t in tabs], ignore_index=True)
     return TextSweep(pd.concat(tabs, ignore_index=True), runs, fits, bases, folds, list(variants), secs)
 
+# %% ../nbs/07a_text_study.ipynb #4642bd73
 def sweep_effects(sweep:TextSweep, # from text_sweep
                   *,
                   by:str='sample', # bootstrap unit: 'sample' or 'patient'
@@ -307,6 +315,7 @@ def sweep_effects(sweep:TextSweep, # from text_sweep
         if v.source is None and v.init == 'baseline': add(v, v.name, BASELINE, 'more training (λ=0 vs baseline)')
     return pd.DataFrame(rows)
 
+# %% ../nbs/07a_text_study.ipynb #a2c26d67
 def sweep_conclusion(effects, # from sweep_effects
                      main:str, # the main caption source
                      lam:float=0.2, # λ of the source comparison
@@ -341,6 +350,7 @@ QUERIES = { # text query -> the region kind it should light up
     'normal colonic mucosa with goblet cells': 'normal_mucosa',
 }
 
+# %% ../nbs/07a_text_study.ipynb #6bb49766
 def roc_auc(score, # (n,) scores
             positive, # (n,) bool: the spots of the queried kind
            ) -> float:
@@ -352,6 +362,7 @@ def roc_auc(score, # (n,) scores
     r = rankdata(score)
     return float((r[pos].sum() - n1*(n1 + 1)/2)/(n1*n0))
 
+# %% ../nbs/07a_text_study.ipynb #574d46f1
 def query_map(checkpoint, # an aligned Checkpoint, or the path of one
               X, # (n, D) features of the spots (the checkpoint's encoder)
               query, # a text query, or a list of them
@@ -368,6 +379,7 @@ def query_map(checkpoint, # an aligned Checkpoint, or the path of one
     S = ck.text_space(np.asarray(X, np.float32)) @ Q.T
     return S[:, 0] if one else S
 
+# %% ../nbs/07a_text_study.ipynb #63cdf495
 def query_aucs(Z, # (n, d) unit aligned predictions
                regions, # (n,) true region kind of each spot
                Q, # (q, d) unit query embeddings
@@ -382,6 +394,7 @@ def query_aucs(Z, # (n, d) unit aligned predictions
     return pd.DataFrame([dict(sample=g, query_kind=k, auc=roc_auc(S[m, j], regions[m] == k), n_pos=int((regions[m] == k).sum()), n=int(m.sum()))
                          for j, k in enumerate(kinds) for g, m in groups])
 
+# %% ../nbs/07a_text_study.ipynb #c3a8e541
 def kind_retrieval(Z, # (n, d) unit aligned predictions of held-out spots
                    regions, # (n,) their true region kinds
                    bank, # (texts, E, counts) from caption_bank (training captions)
@@ -416,6 +429,7 @@ def frozen_align_fits(sweep:TextSweep, # from text_sweep
         out[f] = fit(X, Y, idx, cfg, seeds, objective=o, text=text, init=sweep.baselines[f], sample_ids=sample_ids)
     return out
 
+# %% ../nbs/07a_text_study.ipynb #ea2ab6c2
 def interpretability(models:dict, # model name -> {fold: FitResult with alignment heads}
                      X, # (N, D) features
                      sample_ids, # (N,) sample of each spot
@@ -439,6 +453,7 @@ def interpretability(models:dict, # model name -> {fold: FitResult with alignmen
                 auc.append(query_aucs(Z, regions[te], Q, kinds, sample_ids[te]).assign(model=name, fold=f, seed=r.seed))
     return pd.DataFrame(ret), pd.concat(auc, ignore_index=True)
 
+# %% ../nbs/07a_text_study.ipynb #99a70337
 def auc_comparison(aucs, # query AUC table from interpretability
                    model:str, # the model to test
                    against:str, # the control

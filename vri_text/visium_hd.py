@@ -18,15 +18,16 @@ import numpy as np
 from .core import Config, atomic_path, atomic_write, get_logger
 from .data import SLIDE_EXTS, DataError, Sample, slide_info, write_10x_h5
 
-log = get_logger('visium_hd')
-
-HD_POSITION_COLUMNS = ('barcode', 'in_tissue', 'array_row', 'array_col', 'pxl_row_in_fullres', 'pxl_col_in_fullres') # tissue_positions.parquet, in order
-_BIN_DIR = re.compile(r'square_(\d{3})um')
-
 # %% auto #0
 __all__ = ['log', 'HD_POSITION_COLUMNS', 'hd_outs', 'hd_bin_sizes', 'read_hd_positions', 'read_hd_scalefactors', 'read_hd_bins',
            'SpotLayout', 'patch_squares', 'lattice_points', 'pool_bins', 'pseudo_spots', 'read_visium_hd',
            'write_visium_hd', 'split_spots', 'visium_to_hd']
+
+# %% ../nbs/01c_visium_hd.ipynb #7d058100
+log = get_logger('visium_hd')
+
+HD_POSITION_COLUMNS = ('barcode', 'in_tissue', 'array_row', 'array_col', 'pxl_row_in_fullres', 'pxl_col_in_fullres') # tissue_positions.parquet, in order
+_BIN_DIR = re.compile(r'square_(\d{3})um')
 
 # %% ../nbs/01c_visium_hd.ipynb #d83bf1c3
 def hd_outs(path, # a Visium HD sample folder or its outs/
@@ -65,6 +66,7 @@ def read_hd_positions(path, # binned_outputs/square_XXXum/spatial/tissue_positio
     df['barcode'] = df['barcode'].astype(str)
     return df.set_index('barcode')
 
+# %% ../nbs/01c_visium_hd.ipynb #85eaac99
 def read_hd_scalefactors(path, # binned_outputs/square_XXXum/spatial/scalefactors_json.json
                          bin_um:int, # the bin size of its folder
                          sample_id:str='?', # for messages
@@ -92,6 +94,7 @@ def _check_hd_counts(a, sample_id, h5):
         n = int(a.var_names.duplicated().sum()); a.var_names_make_unique()
         log.info(f"sample {sample_id}: {n} duplicated gene symbols in {Path(h5).name} made unique (suffix -1, -2, ...)")
 
+# %% ../nbs/01c_visium_hd.ipynb #f602b905
 def read_hd_bins(outs, # the outs/ folder (hd_outs)
                  bin_um:int=8, # bin size: binned_outputs/square_XXXum must exist
                  sample_id:str='?', # for messages
@@ -147,6 +150,7 @@ class SpotLayout(Config):
     @property
     def area_um2(self) -> float: return math.pi*self.diameter_um**2/4 if self.shape == 'circle' else self.diameter_um**2
 
+# %% ../nbs/01c_visium_hd.ipynb #e7b48bfe
 def patch_squares(patch_px:int=224, # patch side in pixels
                   mpp:float=0.5, # microns per pixel of the patches
                   **kw, # other SpotLayout fields (min_coverage)
@@ -170,6 +174,7 @@ def lattice_points(layout:SpotLayout, # footprint and lattice
     shift = (R % 2)*p/2 if layout.lattice == 'hex' else 0.0
     return np.stack([x0 + C*p + shift, y0 + R*dy], 1), R, (2*C + R % 2) if layout.lattice == 'hex' else C
 
+# %% ../nbs/01c_visium_hd.ipynb #fbdc7c00
 def pool_bins(xy, # (n_bins, 2) bin centres, full-resolution pixels
               X, # (n_bins, n_genes) counts, dense or sparse
               centres, # (n_spots, 2) pseudo-spot centres, same pixels
@@ -224,6 +229,7 @@ def _find_hd_slide(outs:Path, sample_id) -> Path:
                                           "or its parent; pass wsi= the full-resolution H&E image given to Space Ranger")
     raise DataError(f"sample {sample_id}: several slide files near {outs}: {[c.name for c in cands]}; pass wsi= to choose one")
 
+# %% ../nbs/01c_visium_hd.ipynb #05d1c178
 def _hd_mpp(sample_id, wsi:Path, slide_mpp, sf_mpp:float, sf_file, arg) -> tuple:
     "(mpp, where from): the argument, else Space Ranger's microns_per_pixel; a warning naming both when another source disagrees by > 5%."
     mpp, src = (float(arg), 'argument') if arg is not None else (float(sf_mpp), f'{Path(sf_file).name} microns_per_pixel')
@@ -291,6 +297,7 @@ def _bin_sum(X, rows, cols, k:int):
     A = sp.csr_matrix((np.ones(len(key)), (inv, np.arange(len(key)))), shape=(len(u), len(key)))
     return sp.csr_matrix(A @ sp.csr_matrix(X)), u >> 32, u & ((1 << 32) - 1)
 
+# %% ../nbs/01c_visium_hd.ipynb #a4dc11a5
 def _hd_scalefactors(b:int, mpp:float, size_px) -> dict:
     "scalefactors_json.json of b um bins on an image of size_px (W, H) pixels at mpp."
     hi, lo = min(1.0, 6000/max(size_px)), 600/max(size_px)   # Space Ranger's hires image: 6000 px on its long side for HD; lowres: 600
@@ -361,6 +368,7 @@ def split_spots(X, # (n_spots, n_genes) integer counts
     if len(np.unique(rows*array_shape[1] + cols)) < len(rows): raise ValueError("split_spots: spot footprints overlap; a bin would take counts of two spots")
     return sp.vstack(blocks).tocsr(), rows, cols
 
+# %% ../nbs/01c_visium_hd.ipynb #47fc61b6
 def _mask_bins(tissue, shape:tuple, size_um:tuple):
     "(rows, cols) of the 2 um bins whose centre falls where `tissue`, an (h, w) mask stretched over the slide (size_um: W, H), is true."
     m = np.asarray(tissue, bool)
