@@ -21,8 +21,9 @@ _log = get_logger('evaluation')
 __all__ = ['SPLIT_NAMES', 'RIDGE_ALPHAS', 'NUMERICS', 'Folds', 'sample_table', 'kfold_splits', 'poster_split', 'mlp_fit',
            'cross_validate', 'run_table', 'sample_scores', 'fold_scores', 'bootstrap_ci', 'summarise', 'per_seed',
            'compare', 'comparison_text', 'paired_folds', 'paired_conclusion', 'linear_fit', 'ridge_fit',
-           'with_validation', 'compare_fits', 'hest_genes', 'hest_probe', 'hest_probe_sklearn', 'hest_gene_r',
-           'HestResult', 'hest_benchmark', 'cohort_counts', 'hest_bench_arrays', 'hest_bench_benchmark', 'plot_cv']
+           'with_validation', 'compare_fits', 'context_fit', 'hest_genes', 'hest_probe', 'hest_probe_sklearn',
+           'hest_gene_r', 'HestResult', 'hest_benchmark', 'cohort_counts', 'hest_bench_arrays', 'hest_bench_benchmark',
+           'plot_cv']
 
 # %% ../nbs/04c_evaluation.ipynb #06b9468c
 SPLIT_NAMES = ('train', 'val', 'test')
@@ -461,6 +462,23 @@ def compare_fits(X, # (N, D) features
     if not isinstance(baseline, str): tabs.append(baseline); baseline = str(baseline.method.iloc[0])
     tidy = pd.concat(tabs, ignore_index=True)
     return tidy, paired_folds(tidy, baseline, by=by)
+
+# %% ../nbs/04c_evaluation.ipynb #3d5e6e29
+def context_fit(fit, # a fit callable for cross_validate (mlp_fit(cfg), linear_fit(cfg), ridge_fit(), ...)
+                xy_um, # (N, 2) spot centres in microns, row-aligned with the X cross_validate passes
+                sample_ids, # (N,) sample of each spot
+                context, # a vri_text.dataset.ContextConfig (or its dict); shuffle=True is the control
+               ):
+    "A fit callable for `cross_validate`: `fit` on the spots' neighbour-context features (built from X and the centres, never from targets)."
+    from vri_text.dataset import ContextConfig
+    ctx = context if isinstance(context, ContextConfig) else ContextConfig.from_dict(dict(context))
+    xy, sids, cache = np.asarray(xy_um, float), np.asarray(sample_ids).astype(str), {}
+    def go(X, Y, idx, seeds):
+        if len(X) != len(xy): raise ValueError(f"context_fit: {len(X)} feature rows but {len(xy)} spot centres; pass xy_um row-aligned with X")
+        if cache.get('X') is not X: cache.update(X=X, C=ctx.build(X, xy, sids))   # the same X in every fold: built once
+        return fit(cache['C'], Y, idx, seeds)
+    go.context, go.cfg = ctx, getattr(fit, 'cfg', None)
+    return go
 
 # %% ../nbs/04c_evaluation.ipynb #e09e0995
 def _detected_frac_ok(counts, rows, min_cells_pct:float):
