@@ -17,9 +17,10 @@ from .core import NOTE, Config, atomic_write, folder_lock, get_logger, get_scale
 log = get_logger('dataset')
 
 # %% auto #0
-__all__ = ['log', 'PATCH_KEYS', 'DATA_CHOICES', 'VAL_BLOCK', 'Dataset', 'sample_targets', 'build_dataset', 'RunConfig', 'RunSpec',
-           'counts_fingerprint', 'spatial_block', 'carve_val', 'prepare_run', 'run_spec_of', 'open_cohort',
-           'record_cohort', 'run_cohort', 'prepare_demo']
+__all__ = ['log', 'PATCH_KEYS', 'DATA_CHOICES', 'VAL_BLOCK', 'PITCH_TOL', 'Dataset', 'sample_targets', 'build_dataset',
+           'RunConfig', 'RunSpec', 'counts_fingerprint', 'spatial_block', 'carve_val', 'prepare_run', 'run_spec_of',
+           'open_cohort', 'record_cohort', 'run_cohort', 'prepare_demo', 'ContextConfig', 'lattice_pitch',
+           'neighbour_context']
 
 # %% ../nbs/03a_dataset.ipynb #fac77de2
 @dataclass
@@ -35,12 +36,22 @@ class Dataset:
     encoder_id:str=''
     run_spec:object=None # RunSpec of the run that built it (None for arrays assembled by hand)
     val_block:object=None # (N,) bool: training spots that validate when the split has no validation sample (see `spatial_block`)
+    xy_um:object=None # (N, 2) float spot centres in microns (level-0 pixels x the slide's mpp), for neighbour context; None: unknown
     def idx(self) -> dict:
         "Row indices of each split: {'train': ..., 'val': ..., 'test': ...} (validation carved from `val_block` when the split has none)."
         idx = {k: np.flatnonzero(np.isin(self.sample_ids, list(getattr(self.splits, k)))) for k in ('train', 'val', 'test')}
         return carve_val(idx, self.val_block) if self.val_block is not None else idx
     @property
     def n_spots(self) -> int: return len(self.X)
+    def with_context(self, context):
+        "This dataset with neighbour-context features (`ContextConfig`, or its dict) as X; its run_spec records the context."
+        import dataclasses
+        ctx = context if isinstance(context, ContextConfig) else ContextConfig.from_dict(dict(context))
+        if self.xy_um is None: raise ValueError("this dataset has no spot positions (xy_um), so it has no neighbours; build it with build_dataset/prepare_run, which record them")
+        if self.run_spec is not None and self.run_spec.context: raise ValueError(f"this dataset's X already holds neighbour context {self.run_spec.context}; add context to the dataset without it")
+        if ctx.pitch_um is None: ctx = ctx.replace(pitch_um=round(lattice_pitch(self.xy_um, self.sample_ids), 3))
+        spec = self.run_spec or RunSpec(encoder_id=self.encoder_id, genes=tuple(self.genes), normalization=self.normalization)
+        return dataclasses.replace(self, X=ctx.build(self.X, self.xy_um, self.sample_ids), run_spec=spec.replace(context=ctx.to_dict()))
     def summary(self):
         "Samples and spots per split (a DataFrame)."
         import pandas as pd
@@ -82,19 +93,20 @@ def build_dataset(cohort, # a Cohort with splits attached (or any iterable of Sa
     from vri_text.features import load_features
     splits = splits if splits is not None else getattr(cohort, 'splits', None)
     if splits is None: raise DataError("build_dataset needs splits: attach them to the cohort (cohort.set_splits) or pass splits=")
-    Xs, Ys, sids, bcs, enc_ids, dropped = [], [], [], [], set(), 0
+    Xs, Ys, sids, bcs, xys, enc_ids, dropped = [], [], [], [], [], set(), 0
     for s in cohort:
         feats, b, man = load_features(feature_dir, s.sample_id)
         if not np.isfinite(feats).all():
             raise DataError(f"sample {s.sample_id}: {int((~np.isfinite(feats)).any(1).sum())} spots have NaN/inf features in {feature_dir}; recompute them")
         Ys.append(sample_targets(s, genes, b, normalization, target_sum))
         Xs.append(np.asarray(feats, np.float32)); sids += [s.sample_id]*len(b); bcs += list(b)
+        xys.append(s.spatial[s.adata.obs_names.get_indexer(list(b))]*float(s.mpp))   # microns: rows exist (sample_targets checked the barcodes)
         enc_ids.add(man['encoder_id']); dropped += s.n_spots - len(b)
     if len(enc_ids) > 1: raise DataError(f"{feature_dir}: feature files come from different encoders {sorted(enc_ids)}; recompute them with one")
     n = sum(len(x) for x in Xs)
     log.log(NOTE, f"dataset: {n} spots from {len(Xs)} samples; {dropped} spots without a patch (dropped at patching) left out of the targets too")
     return Dataset(np.concatenate(Xs), np.concatenate(Ys), np.array(sids), np.array(bcs), list(genes), splits,
-                   normalization, enc_ids.pop() if enc_ids else '')
+                   normalization, enc_ids.pop() if enc_ids else '', xy_um=np.concatenate(xys) if xys else np.zeros((0, 2)))
 
 # %% ../nbs/03a_dataset.ipynb #c5a4b628
 @dataclass
@@ -131,9 +143,14 @@ class RunSpec(Config):
     text_encoder_id:str|None=None # text encoder of an aligned head
     caption_source:str|None=None # captioner id of the captions an aligned head was trained on
     version:str='' # vri_text version that trained it
+    context:dict|None=None # neighbour context of the head's inputs (a ContextConfig as a dict); None: each spot's own features
     def __post_init__(self):
         self.patch, self.split = json.loads(json.dumps(self.patch)), json.loads(json.dumps(self.split))   # JSON-normal (lists, not tuples)
         self.genes = tuple(str(g) for g in self.genes)
+        self.context = json.loads(json.dumps(dict(self.context))) if self.context else None   # {} means none too
+    def context_config(self):
+        "The `ContextConfig` the head's inputs were built with, or None (each spot's own features)."
+        return ContextConfig.from_dict(self.context) if self.context else None
     @classmethod
     def assumed(cls, **kw):
         "A spec with today's default patch settings (for old checkpoints and hand-made heads)."
@@ -384,3 +401,85 @@ def prepare_demo(scale=None, # a Scale or its name; None: get_scale()
         record_cohort(run, cohort.root/'manifest.csv' if (cohort.root/'manifest.csv').exists() else cohort.root, cohort)
         ds = prepare_run(cohort, run, RunConfig(n_genes=scale.n_svg, encoder=encoder, **kw), overwrite=True)
     return ds, cohort, run
+
+# %% ../nbs/03a_dataset.ipynb #395c8c09
+PITCH_TOL = 0.1 # relative difference between a slide's spot pitch and the training spots' that inference accepts for a context head
+
+@dataclass
+class ContextConfig(Config):
+    "Neighbour context of a head's inputs: rings of neighbours on the spot lattice (their mean features and their count)."
+    radii_um:tuple=(110.0,) # outer radius of each ring, microns: ring k holds spots at radii[k-1] < d <= radii[k] (Visium: 110 = the 6 nearest, 210 = the next 12)
+    shuffle:bool=False # the control: each ring's neighbours replaced by as many random spots of the same sample
+    seed:int=0 # seed of the control's draws
+    pitch_um:float|None=None # median nearest-neighbour distance of the training spots (Dataset.with_context sets it); inference refuses another lattice
+    def __post_init__(self):
+        r = tuple(float(x) for x in self.radii_um)
+        if not r or not np.isfinite(r).all() or min(r) <= 0 or any(b <= a for a, b in zip(r, r[1:])):
+            raise ValueError(f"context radii_um must be positive, finite and increasing (microns), got {self.radii_um!r}")
+        self.radii_um = r
+    def out_dim(self, d:int) -> int: return d*(1 + len(self.radii_um)) + len(self.radii_um)
+    def build(self, X, xy_um, sample_ids) -> np.ndarray:
+        "`neighbour_context` of these spots with this config."
+        return neighbour_context(X, xy_um, sample_ids, self.radii_um, shuffle=self.shuffle, seed=self.seed)
+    def check_lattice(self, xy_um, sample_ids, what:str='these spots'):
+        "Refuse spots laid at another pitch than the training spots' (the rings would hold other neighbours)."
+        if self.pitch_um is None: return
+        p = lattice_pitch(xy_um, sample_ids)
+        if not np.isfinite(p): log.warning(f"{what}: no sample has two spots, so every neighbour ring is empty"); return
+        if abs(p/self.pitch_um - 1) > PITCH_TOL:
+            raise ValueError(f"{what}: the spots lie {p:.1f} um apart (median nearest neighbour), but the head's neighbour rings {list(self.radii_um)} um "
+                             f"were drawn on spots {self.pitch_um:.1f} um apart (run_spec.context); lay the spots at that pitch (he_only_sample(pitch_um={self.pitch_um:g}))")
+
+# %% ../nbs/03a_dataset.ipynb #7b6cdf0d
+def _sids(sample_ids, n:int) -> np.ndarray:
+    return np.full(n, str(sample_ids)) if isinstance(sample_ids, str) else np.asarray(sample_ids).astype(str)
+
+def lattice_pitch(xy_um, # (N, 2) spot centres, microns
+                  sample_ids, # (N,) sample of each spot (or one id for all)
+                 ) -> float:
+    "Median distance from a spot to its nearest neighbour in the same sample (NaN when no sample has two spots)."
+    from scipy.spatial import cKDTree
+    xy = np.asarray(xy_um, float); sids = _sids(sample_ids, len(xy))
+    d = [cKDTree(xy[r]).query(xy[r], k=2)[0][:, 1] for r in (np.flatnonzero(sids == s) for s in dict.fromkeys(sids.tolist())) if len(r) > 1]
+    return float(np.median(np.concatenate(d))) if d else float('nan')
+
+def _ring_pairs(xy, radii:tuple) -> tuple:
+    "(i, j, ring) of every ordered pair of distinct spots within the largest radius; ring k: radii[k-1] < d <= radii[k]."
+    from scipy.spatial import cKDTree
+    P = cKDTree(xy).query_pairs(radii[-1], output_type='ndarray').reshape(-1, 2)
+    k = np.searchsorted(np.asarray(radii), np.linalg.norm(xy[P[:, 0]] - xy[P[:, 1]], axis=1), side='left')
+    P, k = P[k < len(radii)], k[k < len(radii)]   # rounding at the outer edge
+    return np.r_[P[:, 0], P[:, 1]], np.r_[P[:, 1], P[:, 0]], np.r_[k, k]
+
+# %% ../nbs/03a_dataset.ipynb #2ae10253
+def neighbour_context(X, # (N, D) features
+                      xy_um, # (N, 2) spot centres, microns
+                      sample_ids, # (N,) sample of each spot (or one id for all); neighbours never cross samples
+                      radii_um=(110.0,), # outer radius of each ring, microns (see ContextConfig)
+                      *,
+                      shuffle:bool=False, # the control: as many random spots of the same sample instead of the neighbours
+                      seed:int=0, # seed of the control's draws (with the sample id: the same spots give the same draws)
+                     ) -> np.ndarray:
+    "(N, D*(1+R) + R) float32: the spot's features, per ring the mean of its neighbours' features (zeros if none), then per ring the neighbour count."
+    import zlib, scipy.sparse as sp
+    X, xy = np.asarray(X, np.float32), np.asarray(xy_um, np.float64)
+    n, D = X.shape if X.ndim == 2 else (len(X), -1)
+    sids, radii = _sids(sample_ids, n), ContextConfig(radii_um).radii_um
+    if D < 0 or xy.shape != (n, 2) or len(sids) != n: raise ValueError(f"neighbour_context needs X (N, D), xy_um (N, 2) and N sample ids; got {X.shape}, {xy.shape}, {len(sids)}")
+    bad = ~np.isfinite(xy).all(1)
+    if bad.any(): raise ValueError(f"{int(bad.sum())} spots have no finite position (samples {sorted(set(sids[bad].tolist()))[:5]}); give every spot its centre, or drop it before building context")
+    R = len(radii); out = np.zeros((n, D*(1 + R) + R), np.float32); out[:, :D] = X
+    for sid in dict.fromkeys(sids.tolist()):
+        rows = np.flatnonzero(sids == sid); m = len(rows)
+        i, j, k = _ring_pairs(xy[rows], radii)
+        rng = np.random.default_rng([seed, zlib.crc32(sid.encode())])
+        for r in range(R):
+            ii, jj = i[k == r], j[k == r]
+            if shuffle:
+                ii = np.repeat(np.arange(m), np.bincount(ii, minlength=m))   # as many draws as true neighbours, spot by spot
+                jj = rng.integers(0, max(m - 1, 1), len(ii)); jj = jj + (jj >= ii)   # never the spot itself
+            A = sp.csr_matrix((np.ones(len(ii), np.float32), (ii, jj)), shape=(m, m)); A.sort_indices()
+            c = np.asarray(A.sum(1), np.float32).ravel()
+            out[rows, D*(1 + r):D*(2 + r)] = (A @ X[rows])/np.maximum(c, 1)[:, None]
+            out[rows, D*(1 + R) + r] = c
+    return out

@@ -21,8 +21,9 @@ _log = get_logger('evaluation')
 __all__ = ['SPLIT_NAMES', 'RIDGE_ALPHAS', 'NUMERICS', 'Folds', 'sample_table', 'kfold_splits', 'poster_split', 'mlp_fit',
            'cross_validate', 'run_table', 'sample_scores', 'fold_scores', 'bootstrap_ci', 'summarise', 'per_seed',
            'compare', 'comparison_text', 'paired_folds', 'paired_conclusion', 'linear_fit', 'ridge_fit',
-           'with_validation', 'compare_fits', 'hest_genes', 'hest_probe', 'hest_probe_sklearn', 'hest_gene_r',
-           'HestResult', 'hest_benchmark', 'cohort_counts', 'hest_bench_arrays', 'hest_bench_benchmark', 'plot_cv']
+           'with_validation', 'compare_fits', 'context_fit', 'hest_genes', 'hest_probe', 'hest_probe_sklearn',
+           'hest_gene_r', 'HestResult', 'hest_benchmark', 'cohort_counts', 'hest_bench_arrays', 'hest_bench_benchmark',
+           'hest_bench_positions', 'plot_cv']
 
 # %% ../nbs/04c_evaluation.ipynb #06b9468c
 SPLIT_NAMES = ('train', 'val', 'test')
@@ -462,6 +463,23 @@ def compare_fits(X, # (N, D) features
     tidy = pd.concat(tabs, ignore_index=True)
     return tidy, paired_folds(tidy, baseline, by=by)
 
+# %% ../nbs/04c_evaluation.ipynb #3d5e6e29
+def context_fit(fit, # a fit callable for cross_validate (mlp_fit(cfg), linear_fit(cfg), ridge_fit(), ...)
+                xy_um, # (N, 2) spot centres in microns, row-aligned with the X cross_validate passes
+                sample_ids, # (N,) sample of each spot
+                context, # a vri_text.dataset.ContextConfig (or its dict); shuffle=True is the control
+               ):
+    "A fit callable for `cross_validate`: `fit` on the spots' neighbour-context features (built from X and the centres, never from targets)."
+    from vri_text.dataset import ContextConfig
+    ctx = context if isinstance(context, ContextConfig) else ContextConfig.from_dict(dict(context))
+    xy, sids, cache = np.asarray(xy_um, float), np.asarray(sample_ids).astype(str), {}
+    def go(X, Y, idx, seeds):
+        if len(X) != len(xy): raise ValueError(f"context_fit: {len(X)} feature rows but {len(xy)} spot centres; pass xy_um row-aligned with X")
+        if cache.get('X') is not X: cache.update(X=X, C=ctx.build(X, xy, sids))   # the same X in every fold: built once
+        return fit(cache['C'], Y, idx, seeds)
+    go.context, go.cfg = ctx, getattr(fit, 'cfg', None)
+    return go
+
 # %% ../nbs/04c_evaluation.ipynb #e09e0995
 def _detected_frac_ok(counts, rows, min_cells_pct:float):
     "Genes with a non-zero count in >= ceil(min_cells_pct * spots) of the given rows (scanpy's filter_genes(min_cells=...))."
@@ -721,6 +739,38 @@ def hest_bench_benchmark(task, # a vri_text.hest.HestBenchTask
     folds = Folds(task.splits, f"HEST-Bench {task.name} split files ({len(task.splits)})")
     return hest_benchmark(a.X, a.counts, a.sample_ids, genes=a.genes, gene_list=a.genes, folds=folds, n_genes=len(a.genes),
                           n_components=n_components, numerics=numerics, method=method)
+
+# %% ../nbs/04c_evaluation.ipynb #c5a2e9aa
+def _store_mpp(f, target_mpp:float):
+    "Level-0 microns per pixel an open patch store records: vri_text's slide_mpp, else HEST's patch_size (level-0 pixels of one patch), else None."
+    if 'slide_mpp' in f.attrs: return float(f.attrs['slide_mpp'])
+    for a in (f['img'].attrs, f['coords'].attrs, f.attrs):
+        if 'patch_size' in a: return f['img'].shape[1]*target_mpp/float(np.ravel(a['patch_size'])[0])
+    return None
+
+def hest_bench_positions(task, # a vri_text.hest.HestBenchTask
+                         sample_ids, # (N,) sample of each spot (e.g. hest_bench_arrays' sample_ids)
+                         barcodes, # (N,) barcode of each spot
+                         *,
+                         mpp=None, # level-0 microns per coordinate unit: a number or {sample_id: number}; None: each store's own record
+                         target_mpp:float=0.5, # microns per pixel of the stores' patches (HEST-Bench: 0.5)
+                        ) -> np.ndarray:
+    "(N, 2) spot positions in microns from the task's patch stores (`coords` by barcode), for neighbour context."
+    import h5py
+    sample_ids, barcodes = np.asarray(sample_ids).astype(str), np.asarray(barcodes).astype(str)
+    out = np.full((len(sample_ids), 2), np.nan)
+    for s in dict.fromkeys(sample_ids.tolist()):
+        with h5py.File(task.patches(s), 'r') as f:
+            coords = np.asarray(f['coords'][:], float).reshape(-1, 2)
+            pos = {(b.decode() if isinstance(b, bytes) else str(b)): i for i, b in enumerate(np.asarray(f['barcode'][:]).ravel())}
+            m = (mpp.get(s) if isinstance(mpp, dict) else mpp) or _store_mpp(f, target_mpp)
+        if m is None: raise DataError(f"{task.name}/{s}: patch store {task.patches(s).name} records no scale (no slide_mpp or patch_size attribute); "
+                                      "pass mpp= (level-0 microns per pixel, e.g. HEST-1k metadata's pixel_size_um_estimated)")
+        rows = np.flatnonzero(sample_ids == s)
+        lost = [b for b in barcodes[rows] if b not in pos]
+        if lost: raise DataError(f"{task.name}/{s}: {len(lost)} barcodes are not in its patch store, e.g. {lost[:3]}")
+        out[rows] = coords[[pos[b] for b in barcodes[rows]]]*float(m)
+    return out
 
 # %% ../nbs/04c_evaluation.ipynb #f14c25ad
 def plot_cv(tidy, # cross_validate tables (one or more methods, same folds)

@@ -300,13 +300,22 @@ class Checkpoint:
     def encoder_id(self) -> str: return self.run_spec.encoder_id
     @property
     def text_encoder_id(self) -> str|None: return self.run_spec.text_encoder_id
-    def predict(self, X, **kw) -> np.ndarray:
-        "Predicted expression (N, G) of raw features `X`."
-        return predict(self.model, X, self.normalisation, **kw)
-    def text_space(self, X, **kw) -> np.ndarray:
+    def inputs(self, X, xy_um=None, sample_ids=None) -> np.ndarray:
+        "The head's inputs from raw features `X`: X itself, or for a context head (run_spec.context) X with its neighbours' context built from `xy_um` (microns)."
+        X, ctx, d = np.asarray(X), self.run_spec.context_config(), self.head_config.in_dim
+        if ctx is not None and xy_um is not None: X = ctx.build(X, xy_um, sample_ids if sample_ids is not None else 'sample')
+        if X.ndim != 2 or X.shape[1] != d:
+            why = (f"; it reads neighbour context {self.run_spec.context}: pass the spots' centres (xy_um=, microns, and sample_ids=) with the "
+                   f"{(d - len(ctx.radii_um))//(1 + len(ctx.radii_um))} raw features, or predict with vri_text.inference.virtual_rna") if ctx is not None and xy_um is None else ''
+            raise ValueError(f"checkpoint {self.path}: features of shape {X.shape} for a head that reads {d} columns{why}")
+        return X
+    def predict(self, X, xy_um=None, sample_ids=None, **kw) -> np.ndarray:
+        "Predicted expression (N, G) of raw features `X` (and, for a context head, the spots' centres `xy_um` in microns)."
+        return predict(self.model, self.inputs(X, xy_um, sample_ids), self.normalisation, **kw)
+    def text_space(self, X, xy_um=None, sample_ids=None, **kw) -> np.ndarray:
         "Aligned predictions (N, d) as unit vectors in the text encoder's space."
         if self.align is None: raise ValueError(f"checkpoint {self.path}: a gene head without an alignment head has no text space; use an aligned checkpoint (notebook 07)")
-        return text_space(self.model, self.align, X, self.normalisation, **kw)
+        return text_space(self.model, self.align, self.inputs(X, xy_um, sample_ids), self.normalisation, **kw)
 
 def _read_meta(jpath:Path) -> dict:
     "The checkpoint JSON, or a clear error for a missing, truncated or incomplete one."

@@ -89,16 +89,19 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
     enc = encoder_for(spec.encoder_id, spec.encoder, weights if weights is not None else spec.weights, encoder, f'checkpoint {ck.path}')
     spec.check_encoder_id(enc.id)
     work = Path(work_dir); sid = sample.sample_id
+    ctx = spec.context_config()   # a head that reads neighbours: the same rings, on a lattice of the training pitch
+    if ctx is not None: ctx.check_lattice(sample.spatial*float(sample.mpp), sid, f"sample {sid} (checkpoint {ck.path})")
     with folder_lock(work):   # two processes on one work folder take turns; the second reuses the first's stores
         extract_patches(sample, work/'patches'/f'{sid}.h5', pc)
         summ = extract_features(work/'patches'/f'{sid}.h5', enc, out_dir=work/'features', show_progress=False)
     F, bcs, man = load_features(summ['dir'], sid)
-    pred = ck.predict(F)
     keep = sample.adata.obs_names.get_indexer(bcs)
+    X = ck.inputs(F, sample.spatial[keep]*float(sample.mpp) if ctx is not None else None, sid)   # neighbours among the predicted spots, in microns
+    pred = ck.predict(X)
     if len(bcs) < sample.n_spots: log.info(f"{sid}: {sample.n_spots - len(bcs)} of {sample.n_spots} spots dropped at patching; not predicted")
     out = ad.AnnData(pred.astype(np.float32), obs=pd.DataFrame(index=list(bcs)), var=pd.DataFrame(index=list(ck.genes)))
     out.obsm['spatial'] = sample.spatial[keep]
-    if ck.align is not None: out.obsm['text_space'] = ck.text_space(F)   # aligned predictions, for text queries
+    if ck.align is not None: out.obsm['text_space'] = ck.text_space(X)   # aligned predictions, for text queries
     out.uns['spatial'] = {sid: visium_images(sample.wsi_path, sample.mpp, hires_px, lowres_px)}
     out.uns['vri_text'] = dict(run_spec=spec.to_json(), checkpoint=str(ck.path), sample_id=sid,
                                wsi=str(sample.wsi_path), mpp=float(sample.mpp), n_dropped=int(sample.n_spots - len(bcs)))
