@@ -407,8 +407,8 @@ def findings(run) -> list:
                    f"{len(sp.get('val', []))} validation{' + a validation block of the training sections' if d.get('val_block') else ''}), "
                    f"the baseline head predicts the {b['n_genes']} genes with a mean gene correlation of {b['test_at_val_mean']:.3f} ± "
                    f"{b['test_at_val_sd']:.3f} over {len(b['seeds'])} seeds (at the epoch chosen on validation; spots of the test samples pooled, as the poster computes it).")
-    if cv: out.append(f"Cross-validated by patient ({cv['label']}), averaged per held-out sample: {cv['mean']:.3f} (95% CI {cv['ci_lo']:.3f}–{cv['ci_hi']:.3f}, "
-                      f"{cv['n_samples']} held-out samples).")
+    if cv: out.append(f"Cross-validated ({cv['label']}: every sample held out once, a patient's samples together), averaged per held-out sample: "
+                      f"{cv['mean']:.3f} (95% CI {cv['ci_lo']:.3f}–{cv['ci_hi']:.3f} over {cv['n_samples']} held-out samples).")
     if al: out.append(f"Fine-tuning with captions (λ = {al['lam']:g}) against the same schedule without text (λ = 0): "
                       f"{al['ft_vs_control_mean']:+.4f} ± {al['ft_vs_control_sd']:.4f} in test mean gene correlation (mean ± sd over seeds).")
     for s in pr.get('samples', []):
@@ -439,12 +439,14 @@ def write_report(run, # a run folder
         parts += [f"<h3>Per-gene test correlation (mean over seeds): the 15 best of {len(g)}</h3><p>All genes: <code>baseline/{e(enc)}/gene_corr.csv</code>.</p>", _table(g, 15)]
     cv = rec('cv')
     if cv:
-        parts += [f"<h2>Cross-validation by patient</h2><p>{e(cv['text'])} The genes are the run's, chosen on the split's training samples, "
+        parts += [f"<h2>Cross-validation</h2><p>{e(cv['text'])} The genes are the run's, chosen on the split's training samples, "
                   "so folds that test those samples carry a mild selection leak.</p>", _img(run/cv['dir']/'cv.png')]
     al = rec('align')
     if al:
+        t = pd.read_csv(run/al['dir']/'comparison.csv')[['seed', 'baseline', 'finetuned', 'control', 'ft_vs_control', 'ft_test_cos', 'frozen_test_cos']]
         parts += [f"<h2>Text supervision against its control</h2><p>{e(al['conclusion'])}</p>",
-                  _table(pd.read_csv(run/al['dir']/'comparison.csv')), _img(run/al['dir']/'curves.png')]
+                  _table(t.rename(columns={'finetuned': f"λ={al['lam']:g}", 'control': 'λ=0', 'ft_vs_control': 'difference', 'ft_test_cos': 'test cos',
+                                           'frozen_test_cos': 'test cos, frozen baseline'})), _img(run/al['dir']/'curves.png')]
     pr = rec('predict')
     if pr:
         parts.append(f"<h2>Virtual RNA of held-out slides</h2><p>Checkpoint <code>{e(pr['checkpoint'])}</code>{' (aligned: text-query maps below the genes)' if pr['aligned'] else ''}. "
