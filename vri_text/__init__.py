@@ -6,14 +6,14 @@ and `vri_text.fit` imports `vri_text.train` on first use. Written by hand (nbdev
 version line above); every name below comes from a notebook-generated module."""
 
 _API = {
-    'data': ['Sample', 'Cohort', 'Splits', 'DataError', 'read_visium', 'read_hest', 'read_h5ad', 'select_genes', 'split_cohort', 'detect_format'],
+    'data': ['Sample', 'Cohort', 'Splits', 'DataError', 'read_visium', 'read_hest', 'read_h5ad', 'select_genes', 'split_cohort', 'detect_format', 'need_file'],
     'visium_hd': ['read_visium_hd', 'SpotLayout', 'patch_squares', 'visium_to_hd'],
     'sdata': ['read_spatialdata', 'write_spatialdata'],
     'synthetic': ['make_cohort', 'demo_cohort', 'load_truth', 'ceiling'],
     'hest': ['hest_select', 'hest_download', 'hest_metadata', 'hest_cohort', 'hest_bench_task', 'hest_bench_download'],
     'patching': ['PatchConfig', 'extract_patches', 'extract_cohort_patches'],
     'features': ['get_encoder', 'extract_features', 'load_features', 'FOUNDATION_MODELS', 'encoder_architecture'],
-    'dataset': ['RunConfig', 'RunSpec', 'Dataset', 'prepare_run', 'prepare_demo', 'open_cohort', 'run_cohort'],
+    'dataset': ['RunConfig', 'RunSpec', 'Dataset', 'ContextConfig', 'prepare_run', 'prepare_demo', 'open_cohort', 'run_cohort'],
     'stream': ['stream_features', 'infer_slide'],
     'metrics': ['gene_corr', 'mean_gene_corr'],
     'head': ['HeadConfig', 'GeneHead', 'Checkpoint', 'load_checkpoint', 'save_checkpoint', 'predict', 'text_space'],

@@ -1037,7 +1037,7 @@ def _caption_locked(paths, captioner, out_path:Path, batch_size:int):
     done = {s: set(g.barcode) for s, g in table[mine].groupby('sample_id')}
     todo = []
     for p in paths:
-        with h5py.File(p, 'r') as f: bcs = list(f['barcode'].asstr()[:])
+        with h5py.File(p, 'r') as f: bcs = [str(b) for b in np.ravel(f['barcode'].asstr()[:])]   # HEST writes (N, 1) barcodes
         idx = [i for i, b in enumerate(bcs) if b not in done.get(p.stem, ())]
         todo.append((p, bcs, idx))
     n_todo = sum(len(i) for _, _, i in todo); n_done = sum(len(b) for _, b, _ in todo) - n_todo

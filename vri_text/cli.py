@@ -99,6 +99,8 @@ def _run_args(r):
     r.add_argument('--genes', type=int, default=None, help='spatially variable genes to predict (default: 1000)')
     r.add_argument('--epochs', type=int, default=None, help='maximum training epochs (default: 60)')
     r.add_argument('--seeds', default=None, help="comma-separated seeds, one head each (default: the poster's eight)")
+    r.add_argument('--context', default=None, help='a neighbour-context head: comma-separated outer radii of its rings of neighbours in microns, '
+                   'e.g. 110,210 (Visium: the 6 nearest spots, then the next 12); default: the poster\'s spot-only head')
     r.add_argument('--folds', type=int, default=None, help='cross-validation folds by patient (default: 5, fewer for fewer patients)')
     r.add_argument('--splits', default=None, help='a splits JSON (train/val/test sample ids) instead of a seeded split')
     r.add_argument('--captioner', default=None, help='morphology (offline, default), medvlm-r1, or hf:<model id or folder>')
@@ -271,6 +273,11 @@ def _run_choices(args) -> dict:
     if args.seeds is not None: ch['seeds'] = tuple(_seeds(args.seeds))
     if args.query is not None: ch['queries'] = tuple(q for q in args.query)
     if args.spatialdata: ch['spatialdata'] = True
+    if args.context is not None:
+        try: ch['context_um'] = tuple(float(x) for x in args.context.split(',') if x.strip())
+        except ValueError: raise UsageError(f"--context {args.context!r}: give comma-separated radii in microns, e.g. 110,210") from None
+        if not ch['context_um'] or any(b <= a for a, b in zip(ch['context_um'], ch['context_um'][1:])) or ch['context_um'][0] <= 0:
+            raise UsageError(f"--context {args.context!r}: radii must be positive and increasing, e.g. 110,210")
     for k in ('n_genes', 'epochs', 'folds'):
         if k in ch and ch[k] < (2 if k == 'folds' else 1): raise UsageError(f"--{ {'n_genes': 'genes'}.get(k, k)} must be at least {2 if k == 'folds' else 1}")
     if ch.get('lam', 0) < 0: raise UsageError('--lam must be >= 0')

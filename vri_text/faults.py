@@ -333,6 +333,13 @@ def _find_checkpoints(run:Path, rep:RunReport) -> dict:
                                                                       f"is gone; retrain it ({_ck_redo(run, rel)})"))
     return {s: m for s, m in jsons.items() if s in weights}
 
+# %% ../nbs/12_faults.ipynb #8d9b212b
+def _head_width(out_dim, spec:dict):
+    "The width a head reads from features of `out_dim` dimensions: wider when its run contract adds a neighbour context."
+    from vri_text.dataset import ContextConfig
+    ctx = spec.get('context')
+    return ContextConfig.from_dict(ctx).out_dim(out_dim) if ctx and out_dim is not None else out_dim
+
 # %% ../nbs/12_faults.ipynb #33de5b05
 def _ck_consistency(run:Path, rel:str, m:dict, recs:dict, encs:dict, flag):
     "Hold one checkpoint's run spec to the run's records and features: `flag(path, kind, what, todo, checkpoint)` for each disagreement."
@@ -352,7 +359,7 @@ def _ck_consistency(run:Path, rel:str, m:dict, recs:dict, encs:dict, flag):
     if eid and eid not in encs:
         flag('features', 'missing', f"no encoder folder under features/ holds features of {eid}, the encoder the checkpoints were trained on (deleted?)",
              f"rerun the data stage ({_redo(run, 'data')}, or prepare_run): it computes them again", rel)
-    elif eid and in_dim is not None and (dims := sorted({mm.get('out_dim') for mm in encs[eid][1].values()}, key=str)) != [in_dim]:
+    elif eid and in_dim is not None and (dims := sorted({_head_width(mm.get('out_dim'), spec) for mm in encs[eid][1].values()}, key=str)) != [in_dim]:
         flag(encs[eid][0], 'mismatch', f"its features are {dims}-dimensional, the checkpoints read {in_dim} (in_dim)", "recompute them (extract_features overwrite=True), or retrain", rel)
 
 # %% ../nbs/12_faults.ipynb #294716e3

@@ -20,9 +20,10 @@ log = get_logger('pipeline')
 # %% auto #0
 __all__ = ['log', 'QUERIES', 'OUTPUT_CHOICES', 'STAGES', 'NEEDS', 'DERIVED', 'STAGE_FUNCS', 'PipelineConfig', 'RunConflict',
            'clear_run', 'resolve_config', 'settle_config', 'stage_record', 'plan_stages', 'patient_groups',
-           'small_cohort_split', 'PipelineRun', 'stage_data', 'gene_table', 'stage_baseline', 'cv_folds', 'stage_cv',
-           'stage_captions', 'stage_align', 'run_checkpoint', 'predict_samples', 'map_figure', 'stage_predict',
-           'slide_id', 'predict_slides', 'findings', 'write_report', 'stage_report', 'copy_caches', 'run_pipeline']
+           'small_cohort_split', 'head_dir', 'PipelineRun', 'stage_data', 'gene_table', 'stage_baseline', 'cv_folds',
+           'stage_cv', 'stage_captions', 'stage_align', 'run_checkpoint', 'predict_samples', 'map_figure',
+           'stage_predict', 'slide_id', 'predict_slides', 'findings', 'write_report', 'stage_report', 'copy_caches',
+           'run_pipeline']
 
 # %% ../nbs/08a_pipeline.ipynb #1d54475b
 QUERIES = ('tumour epithelium with atypical nuclei', 'dense immune cell infiltrate', 'fibrous stroma') # default text-query maps
@@ -36,6 +37,7 @@ class PipelineConfig(Config):
     epochs:int=60 # most epochs of every training
     seeds:tuple=(40, 41, 42, 43, 44, 45, 51, 54) # one head per seed (the poster's eight)
     batch_size:int=256 # spots per training step
+    context_um:tuple=() # neighbour-context head: outer radii of the rings of neighbours it also reads, microns (e.g. (110, 210)); (): the poster's spot-only head
     folds:int=5 # cross-validation folds by patient (fewer when the cohort has fewer patients)
     split_seed:int=0 # seed of the split and of the folds
     splits_file:str|None=None # a Splits JSON to use instead of a seeded split
@@ -155,6 +157,10 @@ def small_cohort_split(cohort, # a Cohort without splits
     return Splits(train=tuple(g[[k for k in keys if k != test][0]]), val=(), test=tuple(g[test]), by=by, seed=seed, fractions=(1, 0, 1))
 
 # %% ../nbs/08a_pipeline.ipynb #b97a35f5
+def head_dir(cfg:PipelineConfig) -> str:
+    "The folder name of a run's heads under baseline/, cv/ and alignment/: the encoder's, marked when the heads read a neighbour context."
+    return safe_name(cfg.encoder) + ('-context' if cfg.context_um else '')
+
 @dataclass
 class PipelineRun:
     "One run folder with its choices and cohort, shared by the stages."
@@ -164,7 +170,7 @@ class PipelineRun:
     verbose:bool=True # progress bars
     _ds:object=None
     @property
-    def enc_dir(self) -> str: return safe_name(self.cfg.encoder)
+    def enc_dir(self) -> str: return head_dir(self.cfg)
     def dataset(self):
         "The run's Dataset (prepare_run: splits, genes, patches, features), built once."
         from vri_text.dataset import RunConfig, prepare_run
@@ -179,6 +185,9 @@ class PipelineRun:
                 from vri_text.data import Splits
                 c.set_splits(Splits.load(self.run/'splits.json'))   # a two-group run's split, as saved
             self._ds = prepare_run(c, self.run, rc)
+            if self.cfg.context_um:   # the spot's features plus its neighbours' (notebook 03a); checkpoints record it, predictions rebuild it
+                from vri_text.dataset import ContextConfig
+                self._ds = self._ds.with_context(ContextConfig(radii_um=tuple(self.cfg.context_um)))
         return self._ds
     def train_config(self, **kw):
         from vri_text.train import TrainConfig
@@ -279,7 +288,7 @@ def run_checkpoint(run, # a run folder
     "The checkpoint a run's predictions use: its first seed's aligned head, else its baseline head (the stem)."
     run = Path(run)
     p = run/'pipeline.json'
-    enc, seeds = (safe_name(PipelineConfig.load(p).encoder), PipelineConfig.load(p).seeds) if p.exists() else ('*', None)
+    enc, seeds = (head_dir(PipelineConfig.load(p)), PipelineConfig.load(p).seeds) if p.exists() else ('*', None)
     kinds = {True: ('alignment',), False: ('baseline',), None: ('alignment', 'baseline')}[aligned]
     for kind in kinds:
         js = sorted((run/kind).glob(f'{enc}/seed*.json'), key=lambda j: (seeds.index(int(j.stem[4:])) if seeds and j.stem[4:].isdigit()
@@ -424,7 +433,7 @@ def write_report(run, # a run folder
     from vri_text import __version__
     run = Path(run); e = html.escape
     cfg = PipelineConfig.load(run/'pipeline.json') if (run/'pipeline.json').exists() else PipelineConfig()
-    enc = safe_name(cfg.encoder); rec = lambda s: (stage_record(run, s) or {}).get('summary') or {}
+    enc = head_dir(cfg); rec = lambda s: (stage_record(run, s) or {}).get('summary') or {}
     src = json.loads((run/'cohort.json').read_text()) if (run/'cohort.json').exists() else {}
     parts = [f"<h1>vri_text run: {e(run.name)}</h1>",
              f"<p>Cohort <code>{e(str(src.get('source', '?')))}</code>: {len(src.get('sample_ids', []))} samples. Encoder <code>{e(cfg.encoder)}</code>, "

@@ -225,6 +225,8 @@ def infer_slide(sample, # a Sample (counts, if any, ignored), e.g. vri_text.infe
     from vri_text.features import load_features
     t0 = time.perf_counter()
     ck, enc, pc = _resolve(checkpoint, encoder, weights, workers, block_px)
+    if ck.run_spec.context: raise ValueError(f"checkpoint {ck.path} reads each spot's neighbours (run_spec.context), which chunked streaming cannot give it; "
+                                             "predict the slide with vri_text.inference.virtual_rna (whole slide at once) or `vri_text predict`")
     pc = pc.for_sample(sample, grid_min_tissue)   # which spots, not how they are cut: the contract still holds
     if chunk_spots < 1: raise ValueError(f"chunk_spots must be >= 1, got {chunk_spots}")
     sid, work, n = sample.sample_id, Path(work_dir), sample.n_spots
