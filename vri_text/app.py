@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import patch
 
 from .core import atomic_write, get_logger, safe_id, safe_name
 
@@ -31,7 +32,7 @@ __all__ = ['log', 'SLIDE_SUFFIXES', 'SPOT_UM', 'CAPTION_PREFERENCE', 'SERVED', '
            'LOOPBACK_NAMES', 'WILDCARD', 'TOKEN_ENV', 'CLOSED_ROUTES', 'PathRefused', 'safe_path', 'esc', 'TileGrid',
            'SlideError', 'open_slide', 'TileCache', 'SlideTiles', 'scan_slides', 'find_checkpoints', 'Model',
            'load_model', 'get_text_encoder', 'SpotData', 'RunData', 'colour_limits', 'apply_threshold', 'query_scores',
-           'top_genes', 'nearest_captions', 'tissuumaps_project', 'tissuumaps_export', 'spots_adata',
+           'top_genes', 'nearest_captions', 'tissuumaps_project', 'spots_adata', 'tissuumaps_export',
            'checkpoint_fingerprint', 'VirtualJob', 'initial_view', 'tile_layout', 'Viewer', 'is_loopback',
            'allowed_hosts', 'host_allowed', 'origin_allowed', 'ServeError', 'new_token', 'read_token', 'serve_url',
            'check_port', 'Access', 'make_server', 'add_serve_parser', 'serve_plan', 'run_serve', 'serve_main']
@@ -40,6 +41,7 @@ __all__ = ['log', 'SLIDE_SUFFIXES', 'SPOT_UM', 'CAPTION_PREFERENCE', 'SERVED', '
 class PathRefused(PermissionError):
     "A request for a file outside the folders the viewer serves (refused and logged)."
 
+# %% ../nbs/10_app.ipynb #95d05916
 def _matches(parts:list, pattern:str) -> bool:
     "Whether path components match a '/'-separated glob pattern component by component (`*` never crosses a '/')."
     import fnmatch
@@ -101,21 +103,26 @@ class TileGrid:
         if not (0 <= c < nx and 0 <= r < ny): raise ValueError(f"tile ({z}, {c}, {r}) is outside the pyramid (zoom 0-{self.max_zoom})")
         s = self.tile*2**z
         return c*s, r*s, min((c + 1)*s, self.width), min((r + 1)*s, self.height)
-    def zoom_for(self, px_per_screen_px:float) -> int:
-        "The zoom whose tiles show at least one level-0 pixel per screen pixel for this view scale."
-        z = math.floor(math.log2(max(px_per_screen_px, 1e-9)))
-        return int(min(max(z, 0), self.max_zoom))
-    def view(self, x0:float, y0:float, x1:float, y1:float, # the view in level-0 pixels
-             screen_px:int, # width of the view on screen
-             max_tiles:int=64, # coarser zooms are used until the view needs no more tiles than this
-            ) -> tuple:
-        "(zoom, [(c, r), ...]) of the tiles covering the view."
-        z = self.zoom_for((x1 - x0)/max(screen_px, 1))
-        while True:
-            s = self.tile*2**z; nx, ny = self.n_tiles(z)
-            cs = range(max(int(x0//s), 0), min(int(x1//s) + 1, nx)); rs = range(max(int(y0//s), 0), min(int(y1//s) + 1, ny))
-            if len(cs)*len(rs) <= max_tiles or z >= self.max_zoom: return z, [(c, r) for r in rs for c in cs]
-            z += 1
+
+# %% ../nbs/10_app.ipynb #97dc3123
+@patch
+def zoom_for(self:TileGrid, px_per_screen_px:float) -> int:
+    "The zoom whose tiles show at least one level-0 pixel per screen pixel for this view scale."
+    z = math.floor(math.log2(max(px_per_screen_px, 1e-9)))
+    return int(min(max(z, 0), self.max_zoom))
+
+@patch
+def view(self:TileGrid, x0:float, y0:float, x1:float, y1:float, # the view in level-0 pixels
+         screen_px:int, # width of the view on screen
+         max_tiles:int=64, # coarser zooms are used until the view needs no more tiles than this
+        ) -> tuple:
+    "(zoom, [(c, r), ...]) of the tiles covering the view."
+    z = self.zoom_for((x1 - x0)/max(screen_px, 1))
+    while True:
+        s = self.tile*2**z; nx, ny = self.n_tiles(z)
+        cs = range(max(int(x0//s), 0), min(int(x1//s) + 1, nx)); rs = range(max(int(y0//s), 0), min(int(y1//s) + 1, ny))
+        if len(cs)*len(rs) <= max_tiles or z >= self.max_zoom: return z, [(c, r) for r in rs for c in cs]
+        z += 1
 
 # %% ../nbs/10_app.ipynb #f7732041
 class SlideError(ValueError):
@@ -131,6 +138,7 @@ def open_slide(path, # slide file (any format openslide reads)
     except (openslide.OpenSlideError, OSError, ValueError) as e:
         raise SlideError(f"{path.name}: openslide cannot read it ({type(e).__name__}: {e}); is it a whole-slide image (svs, tif, ndpi, mrxs, ...)?") from e
 
+# %% ../nbs/10_app.ipynb #f009ed5d
 class TileCache:
     "A thread-safe LRU of encoded tiles, bounded in bytes (one can serve many slides)."
     def __init__(self, mb:float=64): self.limit, self.size, self._d, self._lock = int(mb*2**20), 0, OrderedDict(), threading.Lock()
@@ -144,6 +152,11 @@ class TileCache:
             if key in self._d: return
             self._d[key] = b; self.size += len(b)
             while self.size > self.limit and self._d: self.size -= len(self._d.popitem(last=False)[1])
+
+# %% ../nbs/10_app.ipynb #6ed1d57b
+def _resize(rgb, w:int, h:int) -> np.ndarray:
+    from PIL import Image
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize((max(w, 1), max(h, 1)), Image.Resampling.BOX))
 
 class SlideTiles:
     "JPEG tiles of one slide read from its openslide pyramid, kept in an LRU cache bounded in bytes."
@@ -160,46 +173,48 @@ class SlideTiles:
         self.cache = cache if cache is not None else TileCache(cache_mb)
         self.reads = 0 # regions read from the slide (cache misses and children)
         self.max_read = 0 # largest side of a read so far
-    def _read(self, z:int, c:int, r:int) -> np.ndarray:
-        x0, y0, x1, y1 = self.grid.box(z, c, r)
-        ds = 2**z
-        out_w, out_h = -(-(x1 - x0)//ds), -(-(y1 - y0)//ds)
-        L = self.osr.get_best_level_for_downsample(ds + 1e-6)
-        dl = float(self.osr.level_downsamples[L])
-        w, h = math.ceil((x1 - x0)/dl), math.ceil((y1 - y0)/dl)
-        if max(w, h) > self.max_read_px and z > 0:   # no level close enough: build from the four children
-            mos = np.full((2*self.grid.tile, 2*self.grid.tile, 3), 255, np.uint8)
-            nx, ny = self.grid.n_tiles(z - 1)
-            for dr in (0, 1):
-                for dc in (0, 1):
-                    cc, rr = 2*c + dc, 2*r + dr
-                    if cc < nx and rr < ny:
-                        t = self._read(z - 1, cc, rr)
-                        mos[dr*self.grid.tile:dr*self.grid.tile + t.shape[0], dc*self.grid.tile:dc*self.grid.tile + t.shape[1]] = t
-            return _resize(mos[:2*out_h, :2*out_w], out_w, out_h)
-        self.reads += 1; self.max_read = max(self.max_read, w, h)
-        a = np.asarray(self.osr.read_region((int(x0), int(y0)), L, (w, h)))
-        rgb = a[..., :3].astype(np.float32); al = a[..., 3:4].astype(np.float32)/255
-        rgb = (rgb*al + 255*(1 - al) + 0.5).astype(np.uint8)     # transparent (off-slide) pixels become white
-        return rgb if (w, h) == (out_w, out_h) else _resize(rgb, out_w, out_h)
     def read(self, z:int, c:int, r:int) -> np.ndarray:
         "RGB pixels of tile (z, c, r) (edge tiles are smaller than `tile`)."
         return self._read(int(z), int(c), int(r))
-    def jpeg(self, z:int, c:int, r:int) -> bytes:
-        "The tile as JPEG bytes (from the cache when there)."
-        key = (str(self.path), int(z), int(c), int(r))
-        b = self.cache.get(key)
-        if b is None:
-            import io
-            from PIL import Image
-            buf = io.BytesIO(); Image.fromarray(self.read(*key[1:])).save(buf, 'JPEG', quality=self.quality)
-            b = buf.getvalue(); self.cache.put(key, b)
-        return b
     def close(self): self.osr.close()
 
-def _resize(rgb, w:int, h:int) -> np.ndarray:
-    from PIL import Image
-    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize((max(w, 1), max(h, 1)), Image.Resampling.BOX))
+# %% ../nbs/10_app.ipynb #9fcdedbf
+@patch
+def _read(self:SlideTiles, z:int, c:int, r:int) -> np.ndarray:
+    x0, y0, x1, y1 = self.grid.box(z, c, r)
+    ds = 2**z
+    out_w, out_h = -(-(x1 - x0)//ds), -(-(y1 - y0)//ds)
+    L = self.osr.get_best_level_for_downsample(ds + 1e-6)
+    dl = float(self.osr.level_downsamples[L])
+    w, h = math.ceil((x1 - x0)/dl), math.ceil((y1 - y0)/dl)
+    if max(w, h) > self.max_read_px and z > 0:   # no level close enough: build from the four children
+        mos = np.full((2*self.grid.tile, 2*self.grid.tile, 3), 255, np.uint8)
+        nx, ny = self.grid.n_tiles(z - 1)
+        for dr in (0, 1):
+            for dc in (0, 1):
+                cc, rr = 2*c + dc, 2*r + dr
+                if cc < nx and rr < ny:
+                    t = self._read(z - 1, cc, rr)
+                    mos[dr*self.grid.tile:dr*self.grid.tile + t.shape[0], dc*self.grid.tile:dc*self.grid.tile + t.shape[1]] = t
+        return _resize(mos[:2*out_h, :2*out_w], out_w, out_h)
+    self.reads += 1; self.max_read = max(self.max_read, w, h)
+    a = np.asarray(self.osr.read_region((int(x0), int(y0)), L, (w, h)))
+    rgb = a[..., :3].astype(np.float32); al = a[..., 3:4].astype(np.float32)/255
+    rgb = (rgb*al + 255*(1 - al) + 0.5).astype(np.uint8)     # transparent (off-slide) pixels become white
+    return rgb if (w, h) == (out_w, out_h) else _resize(rgb, out_w, out_h)
+
+# %% ../nbs/10_app.ipynb #6fec732f
+@patch
+def jpeg(self:SlideTiles, z:int, c:int, r:int) -> bytes:
+    "The tile as JPEG bytes (from the cache when there)."
+    key = (str(self.path), int(z), int(c), int(r))
+    b = self.cache.get(key)
+    if b is None:
+        import io
+        from PIL import Image
+        buf = io.BytesIO(); Image.fromarray(self.read(*key[1:])).save(buf, 'JPEG', quality=self.quality)
+        b = buf.getvalue(); self.cache.put(key, b)
+    return b
 
 # %% ../nbs/10_app.ipynb #c6c20a28
 SLIDE_SUFFIXES = ('.svs', '.tif', '.tiff', '.ndpi', '.mrxs', '.scn', '.vms', '.vmu', '.bif', '.svslide')
@@ -220,6 +235,7 @@ def scan_slides(folder, # a folder of H&E slides (searched recursively)
     for name, why in bad.items(): log.warning(f"slides folder {folder}: {why}")
     return ok, bad
 
+# %% ../nbs/10_app.ipynb #d31de6ae
 def _find_feature_dir(folder:Path, encoder_id:str) -> Path|None:
     "The encoder folder under `folder` whose manifest names `encoder_id`."
     for m in sorted(Path(folder).glob('*/encoder.json')):
@@ -263,16 +279,12 @@ class Model:
     @functools.cached_property
     def fingerprint(self) -> str: return checkpoint_fingerprint(self.path)
 
+# %% ../nbs/10_app.ipynb #6e23a6bc
 def _load_checkpoint(path, **kw):
     "`load_checkpoint` from wherever this version of the package keeps it."
     try: from vri_text.train import load_checkpoint
     except ImportError: from vri_text.head import load_checkpoint
     return load_checkpoint(path, **kw)
-
-def _normalization(ck) -> str:
-    "The target normalisation a checkpoint was trained on."
-    spec = getattr(ck, 'run_spec', None)
-    return getattr(spec, 'normalization', None) or (getattr(ck, 'targets', None) or {}).get('normalization') or 'libsize_log1p'
 
 def load_model(path, # checkpoint path (stem, .json or .safetensors)
               ) -> Model:
@@ -285,6 +297,7 @@ def load_model(path, # checkpoint path (stem, .json or .safetensors)
                  "are off. Fine-tune one with captions (notebook 07_alignment writes <run>/alignment/<encoder>/seed<s>.json) "
                  "and serve with --checkpoint pointing at it.")
 
+# %% ../nbs/10_app.ipynb #6e4023f7
 def get_text_encoder(name:str|None=None, # text encoder id or folder; None: the bundled all-MiniLM-L6-v2
                     ):
     "The text encoder of an aligned checkpoint (`vri_text.text.get_text_encoder` of `text_encoder_name`: ids of the bundled MiniLM load it offline)."
@@ -322,22 +335,28 @@ class SpotData:
             from vri_text.metrics import gene_corr
             self._corr = np.asarray(gene_corr(self.pred, self.measured), dtype=float)
         return self._corr
-    def gene(self, g:str, measured:bool=False) -> np.ndarray:
-        "Values of gene `g` at the spots (predicted, or measured)."
-        if g not in self._gi: raise KeyError(f"{self.sample_id}: gene {g!r} is not among the checkpoint's {len(self.genes)} genes")
-        a = self.measured if measured else self.pred
-        return None if a is None else a[:, self._gi[g]]
-    @property
-    def _gi(self) -> dict:
-        if getattr(self, '_gi_cache', None) is None: self._gi_cache = {g: i for i, g in enumerate(self.genes)}
-        return self._gi_cache
-    def patch_png(self, i:int) -> bytes|None:
-        "The patch of spot `i` as PNG bytes (None without a store)."
-        if self.store is None or self.rows is None: return None
-        import h5py, io
-        from PIL import Image
-        with h5py.File(self.store, 'r') as f: a = f['img'][int(self.rows[i])]
-        buf = io.BytesIO(); Image.fromarray(a).save(buf, 'PNG'); return buf.getvalue()
+
+# %% ../nbs/10_app.ipynb #3be828f6
+@patch
+def gene(self:SpotData, g:str, measured:bool=False) -> np.ndarray:
+    "Values of gene `g` at the spots (predicted, or measured)."
+    if g not in self._gi: raise KeyError(f"{self.sample_id}: gene {g!r} is not among the checkpoint's {len(self.genes)} genes")
+    a = self.measured if measured else self.pred
+    return None if a is None else a[:, self._gi[g]]
+
+@patch(as_prop=True)
+def _gi(self:SpotData) -> dict:
+    if getattr(self, '_gi_cache', None) is None: self._gi_cache = {g: i for i, g in enumerate(self.genes)}
+    return self._gi_cache
+
+@patch
+def patch_png(self:SpotData, i:int) -> bytes|None:
+    "The patch of spot `i` as PNG bytes (None without a store)."
+    if self.store is None or self.rows is None: return None
+    import h5py, io
+    from PIL import Image
+    with h5py.File(self.store, 'r') as f: a = f['img'][int(self.rows[i])]
+    buf = io.BytesIO(); Image.fromarray(a).save(buf, 'PNG'); return buf.getvalue()
 
 # %% ../nbs/10_app.ipynb #a3037e9a
 CAPTION_PREFERENCE = ('medvlm', 'hf_', 'morphology_', 'context-morphology', 'truth') # caption tables shown first when a run has several
@@ -350,14 +369,6 @@ def _caption_table(run:Path, source:str|None=None):
     if own: return load_captions(own[0])
     rank = lambda f: next((i for i, p in enumerate(CAPTION_PREFERENCE) if f.stem.startswith(p)), len(CAPTION_PREFERENCE))
     return load_captions(min(files, key=rank)) if files else None
-
-def _embed_captions(texts:list, enc, cache:Path|None) -> np.ndarray:
-    "Unit embeddings of distinct captions, through the run's embedding cache when there is one."
-    import pandas as pd
-    from vri_text.text import embed_captions
-    df = pd.DataFrame(dict(sample_id='bank', barcode=[f'b{i}' for i in range(len(texts))], caption=texts))
-    E = embed_captions(df, enc, cache_path=cache)[0] if cache is not None else enc.encode(texts)   # rows follow texts (none is empty)
-    return np.asarray(E, np.float32)
 
 # %% ../nbs/10_app.ipynb #6cf8b254
 SERVED = ('tissuumaps/*/*.h5ad', 'tissuumaps/*/*.tmap', 'virtual/*/virtual_rna.h5ad') # the exports under <run>/viewer/ the page links to
@@ -401,108 +412,142 @@ class RunData:
         for sid in self.sample_ids:
             import h5py
             with h5py.File(self.run/'patches'/f'{sid}.h5', 'r') as f: self.register(f.attrs['wsi_path'])
-    # --- samples
-    @property
-    def cohort(self):
-        if self._cohort is False:
-            from vri_text.dataset import open_cohort, run_cohort
-            a = self._cohort_arg
-            try: self._cohort = run_cohort(self.run) if a is None else open_cohort(a) if isinstance(a, (str, Path)) else a
-            except (OSError, ValueError, KeyError) as e: log.warning(f"measured counts unavailable: {e}"); self._cohort = None
-        return self._cohort
-    def default_sample(self) -> str|None:
-        "The sample a page opens on: the first held-out (test) sample, else the first."
-        test = [s for s in self.sample_ids if self.split_of.get(s) == 'test']
-        return (test or self.sample_ids or [None])[0]
-    @property
-    def split_of(self) -> dict:
-        "sample id -> 'train' / 'val' / 'test' from the run's splits.json (empty when there is none)."
-        if getattr(self, '_split_of', None) is None:
-            try:
-                from vri_text.data import Splits
-                s = Splits.load(self.run/'splits.json'); self._split_of = {x: k for k in ('train', 'val', 'test') for x in getattr(s, k)}
-            except (OSError, ValueError, KeyError, TypeError): self._split_of = {}
-        return self._split_of
-    @property
-    def captions(self):
-        if self._captions is False:   # the captions an aligned model was trained on, when the run has them
-            self._captions = _caption_table(self.run, getattr(getattr(self.model.ck, 'run_spec', None), 'caption_source', None))
-        return self._captions
-    def spots(self, sid:str) -> SpotData:
-        "The spots of a run sample (built once)."
-        with self._lock:
-            if sid not in self._spots: self._spots[sid] = self._run_spots(sid)
-            return self._spots[sid]
-    def _run_spots(self, sid:str) -> SpotData:
-        from vri_text.features import load_features
-        from vri_text.patching import read_patch_store
-        if sid not in self.sample_ids: raise KeyError(f"sample {sid!r} is not in run {self.run} (samples: {self.sample_ids[:10]})")
-        store = self.run/'patches'/f'{sid}.h5'
-        _, coords, sbcs, attrs = read_patch_store(store, load_img=False)
-        F, bcs, _ = load_features(self.feature_dir, sid)
-        pos = {b: i for i, b in enumerate(sbcs)}
-        stale = [b for b in bcs if b not in pos]
-        if stale: raise ValueError(f"run {self.run}, sample {sid}: {len(stale)} of {len(bcs)} spots of the features in {self.feature_dir} are not in the patch store "
-                                   f"{store.name} (e.g. {stale[0]}): the features were made from other patches; re-extract them (vri_text.features.extract_features) "
-                                   f"or serve a checkpoint whose encoder's features match")
-        rows = np.array([pos[b] for b in bcs])
-        xy = coords[rows].astype(float) + float(attrs['patch_size_level0'])/2
-        ck, notes = self.model.ck, []
-        d = SpotData(sid, Path(attrs['wsi_path']), float(attrs['slide_mpp']), np.asarray(bcs), xy, self.model.genes,
-                     ck.predict(F), store=store, rows=rows)
-        if self.model.text_space is not None: d.Z = self.model.text_space(F)
-        co = self.cohort
-        if co is not None and sid in co:
-            from vri_text.data import DataError
-            from vri_text.dataset import sample_targets
-            try: d.measured = sample_targets(co[sid], d.genes, bcs, _normalization(ck))
-            except DataError as e: notes.append(f'no measured expression: {e}')
-        else: notes.append('no measured expression: the sample has no counts in the cohort' + ('' if co is not None else ' (no cohort found; pass --cohort)'))
-        t = self.captions
-        if t is not None:
-            g = t[t.sample_id == sid]
-            cap = dict(zip(g.barcode, g.caption))
-            d.captions = np.array([cap.get(b, '') for b in bcs], dtype=object)
-            if len(g): d.caption_source = f"{g.captioner.iloc[0]} (prompt {g.prompt_hash.iloc[0]})"
-        else: notes.append('no captions in the run (run the captioning stage, notebook 06)')
-        d.note = '; '.join(notes)
-        return d
-    def add_spots(self, key:str, d:SpotData):
-        "Register the spots of an H&E-only slide (from its virtual RNA)."
-        with self._lock: self._spots[key] = d
-    # --- text
-    @property
-    def text_encoder(self):
-        if self._text is None: self._text = get_text_encoder(self.model.text_encoder_id)
-        return self._text
-    @property
-    def bank(self) -> tuple:
-        "(distinct captions, their unit embeddings) of the run: the vocabulary of nearest captions."
-        with self._lock:
-            if self._bank is None:
-                t = self.captions
-                texts = sorted(set(t.caption) - {''}) if t is not None else []
-                self._bank = (texts, _embed_captions(texts, self.text_encoder, self.run/'text_embeddings') if texts else np.zeros((0, 1), np.float32))
-            return self._bank
-    # --- slides
-    def slide_key(self, path) -> str:
-        "A short URL-safe key for a slide file (tiles are addressed by key, never by path)."
-        import hashlib
-        p = str(Path(path).resolve())
-        return hashlib.sha1(p.encode()).hexdigest()[:12]
-    def register(self, path) -> str:
-        "Allow tiles of a slide file (the run's samples and --slides are registered at start); its key."
-        key = self.slide_key(path)
-        with self._lock: self._paths[key] = Path(path)
-        return key
-    def tiles(self, path=None, key:str|None=None) -> SlideTiles:
-        "The tile reader of a registered slide (opened once), by path or by key; KeyError for any other key."
-        with self._lock:
-            if key is None: key = self.register(path)
-            if key not in self._tiles:
-                if key not in self._paths: raise KeyError(f"unknown slide key {key!r}")
-                self._tiles[key] = SlideTiles(self._paths[key], cache=self.tile_cache)
-            return self._tiles[key]
+
+# %% ../nbs/10_app.ipynb #3adac5f5
+@patch
+def slide_key(self:RunData, path) -> str:
+    "A short URL-safe key for a slide file (tiles are addressed by key, never by path)."
+    import hashlib
+    p = str(Path(path).resolve())
+    return hashlib.sha1(p.encode()).hexdigest()[:12]
+
+@patch
+def register(self:RunData, path) -> str:
+    "Allow tiles of a slide file (the run's samples and --slides are registered at start); its key."
+    key = self.slide_key(path)
+    with self._lock: self._paths[key] = Path(path)
+    return key
+
+@patch
+def tiles(self:RunData, path=None, key:str|None=None) -> SlideTiles:
+    "The tile reader of a registered slide (opened once), by path or by key; KeyError for any other key."
+    with self._lock:
+        if key is None: key = self.register(path)
+        if key not in self._tiles:
+            if key not in self._paths: raise KeyError(f"unknown slide key {key!r}")
+            self._tiles[key] = SlideTiles(self._paths[key], cache=self.tile_cache)
+        return self._tiles[key]
+
+# %% ../nbs/10_app.ipynb #32d8ee41
+@patch(as_prop=True)
+def cohort(self:RunData):
+    if self._cohort is False:
+        from vri_text.dataset import open_cohort, run_cohort
+        a = self._cohort_arg
+        try: self._cohort = run_cohort(self.run) if a is None else open_cohort(a) if isinstance(a, (str, Path)) else a
+        except (OSError, ValueError, KeyError) as e: log.warning(f"measured counts unavailable: {e}"); self._cohort = None
+    return self._cohort
+
+@patch
+def default_sample(self:RunData) -> str|None:
+    "The sample a page opens on: the first held-out (test) sample, else the first."
+    test = [s for s in self.sample_ids if self.split_of.get(s) == 'test']
+    return (test or self.sample_ids or [None])[0]
+
+@patch(as_prop=True)
+def split_of(self:RunData) -> dict:
+    "sample id -> 'train' / 'val' / 'test' from the run's splits.json (empty when there is none)."
+    if getattr(self, '_split_of', None) is None:
+        try:
+            from vri_text.data import Splits
+            s = Splits.load(self.run/'splits.json'); self._split_of = {x: k for k in ('train', 'val', 'test') for x in getattr(s, k)}
+        except (OSError, ValueError, KeyError, TypeError): self._split_of = {}
+    return self._split_of
+
+# %% ../nbs/10_app.ipynb #9a25d958
+def _normalization(ck) -> str:
+    "The target normalisation a checkpoint was trained on."
+    spec = getattr(ck, 'run_spec', None)
+    return getattr(spec, 'normalization', None) or (getattr(ck, 'targets', None) or {}).get('normalization') or 'libsize_log1p'
+
+@patch
+def _run_spots(self:RunData, sid:str) -> SpotData:
+    from vri_text.features import load_features
+    from vri_text.patching import read_patch_store
+    if sid not in self.sample_ids: raise KeyError(f"sample {sid!r} is not in run {self.run} (samples: {self.sample_ids[:10]})")
+    store = self.run/'patches'/f'{sid}.h5'
+    _, coords, sbcs, attrs = read_patch_store(store, load_img=False)
+    F, bcs, _ = load_features(self.feature_dir, sid)
+    pos = {b: i for i, b in enumerate(sbcs)}
+    stale = [b for b in bcs if b not in pos]
+    if stale: raise ValueError(f"run {self.run}, sample {sid}: {len(stale)} of {len(bcs)} spots of the features in {self.feature_dir} are not in the patch store "
+                               f"{store.name} (e.g. {stale[0]}): the features were made from other patches; re-extract them (vri_text.features.extract_features) "
+                               f"or serve a checkpoint whose encoder's features match")
+    rows = np.array([pos[b] for b in bcs])
+    xy = coords[rows].astype(float) + float(attrs['patch_size_level0'])/2
+    ck, notes = self.model.ck, []
+    d = SpotData(sid, Path(attrs['wsi_path']), float(attrs['slide_mpp']), np.asarray(bcs), xy, self.model.genes,
+                 ck.predict(F), store=store, rows=rows)
+    if self.model.text_space is not None: d.Z = self.model.text_space(F)
+    co = self.cohort
+    if co is not None and sid in co:
+        from vri_text.data import DataError
+        from vri_text.dataset import sample_targets
+        try: d.measured = sample_targets(co[sid], d.genes, bcs, _normalization(ck))
+        except DataError as e: notes.append(f'no measured expression: {e}')
+    else: notes.append('no measured expression: the sample has no counts in the cohort' + ('' if co is not None else ' (no cohort found; pass --cohort)'))
+    t = self.captions
+    if t is not None:
+        g = t[t.sample_id == sid]
+        cap = dict(zip(g.barcode, g.caption))
+        d.captions = np.array([cap.get(b, '') for b in bcs], dtype=object)
+        if len(g): d.caption_source = f"{g.captioner.iloc[0]} (prompt {g.prompt_hash.iloc[0]})"
+    else: notes.append('no captions in the run (run the captioning stage, notebook 06)')
+    d.note = '; '.join(notes)
+    return d
+
+# %% ../nbs/10_app.ipynb #5f2cbaa5
+@patch(as_prop=True)
+def captions(self:RunData):
+    if self._captions is False:   # the captions an aligned model was trained on, when the run has them
+        self._captions = _caption_table(self.run, getattr(getattr(self.model.ck, 'run_spec', None), 'caption_source', None))
+    return self._captions
+
+@patch
+def spots(self:RunData, sid:str) -> SpotData:
+    "The spots of a run sample (built once)."
+    with self._lock:
+        if sid not in self._spots: self._spots[sid] = self._run_spots(sid)
+        return self._spots[sid]
+
+@patch
+def add_spots(self:RunData, key:str, d:SpotData):
+    "Register the spots of an H&E-only slide (from its virtual RNA)."
+    with self._lock: self._spots[key] = d
+
+# %% ../nbs/10_app.ipynb #8de21b4e
+def _embed_captions(texts:list, enc, cache:Path|None) -> np.ndarray:
+    "Unit embeddings of distinct captions, through the run's embedding cache when there is one."
+    import pandas as pd
+    from vri_text.text import embed_captions
+    df = pd.DataFrame(dict(sample_id='bank', barcode=[f'b{i}' for i in range(len(texts))], caption=texts))
+    E = embed_captions(df, enc, cache_path=cache)[0] if cache is not None else enc.encode(texts)   # rows follow texts (none is empty)
+    return np.asarray(E, np.float32)
+
+@patch(as_prop=True)
+def text_encoder(self:RunData):
+    if self._text is None: self._text = get_text_encoder(self.model.text_encoder_id)
+    return self._text
+
+@patch(as_prop=True)
+def bank(self:RunData) -> tuple:
+    "(distinct captions, their unit embeddings) of the run: the vocabulary of nearest captions."
+    with self._lock:
+        if self._bank is None:
+            t = self.captions
+            texts = sorted(set(t.caption) - {''}) if t is not None else []
+            self._bank = (texts, _embed_captions(texts, self.text_encoder, self.run/'text_embeddings') if texts else np.zeros((0, 1), np.float32))
+        return self._bank
 
 # %% ../nbs/10_app.ipynb #e00b239b
 def colour_limits(*values, # arrays of spot values (NaN ignored)
@@ -516,6 +561,7 @@ def colour_limits(*values, # arrays of spot values (NaN ignored)
     if hi <= lo: lo, hi = lo - 0.5, hi + 0.5
     return lo, hi
 
+# %% ../nbs/10_app.ipynb #004b3a6f
 def apply_threshold(values, # spot values
                     thr:float|None, # values below it are hidden (None: none hidden)
                    ) -> np.ndarray:
@@ -524,6 +570,7 @@ def apply_threshold(values, # spot values
     if thr is not None: v[~(v >= thr)] = np.nan
     return v
 
+# %% ../nbs/10_app.ipynb #c4d53389
 def query_scores(Z, # (N, d) aligned predictions, unit rows
                  q, # (d,) query embedding
                 ) -> np.ndarray:
@@ -531,6 +578,7 @@ def query_scores(Z, # (N, d) aligned predictions, unit rows
     q = np.asarray(q, np.float32).ravel(); q = q/max(float(np.linalg.norm(q)), 1e-12)
     return np.asarray(Z, np.float32) @ q
 
+# %% ../nbs/10_app.ipynb #3d1caa48
 def top_genes(pred, # (N, G) predictions of a sample
               i:int, # the spot
               genes:list, # gene names
@@ -542,6 +590,7 @@ def top_genes(pred, # (N, G) predictions of a sample
     top = np.argsort(-z, kind='stable')[:k]
     return [(genes[j], float(P[i, j]), float(z[j])) for j in top]
 
+# %% ../nbs/10_app.ipynb #92ad3da7
 def nearest_captions(z, # (d,) a spot's aligned prediction
                      texts:list, # the caption bank
                      E, # (M, d) its unit embeddings
@@ -572,6 +621,17 @@ def tissuumaps_project(h5ad_name:str, # the AnnData file, relative to the projec
                              'expectedHeader': header, 'expectedRadios': radios, 'dropdownOptions': options}],
             'plugins': [], 'settings': []}
 
+# %% ../nbs/10_app.ipynb #07ac1cdf
+def spots_adata(d:SpotData, # a sample's spots
+               ):
+    "The predicted expression of a sample as a spatial AnnData (X, obs barcodes, obsm['spatial'] level-0 centres)."
+    import anndata as ad, pandas as pd
+    a = ad.AnnData(np.asarray(d.pred, np.float32), obs=pd.DataFrame(index=[str(b) for b in d.barcodes]), var=pd.DataFrame(index=list(d.genes)))
+    a.obsm['spatial'] = np.asarray(d.xy, float)
+    a.uns['vri_text'] = dict(sample_id=d.sample_id, wsi=str(d.wsi), mpp=float(d.mpp))
+    return a
+
+# %% ../nbs/10_app.ipynb #3cd23879
 def tissuumaps_export(adata, # virtual RNA of one slide (X predicted expression, obsm['spatial'] level-0 centres)
                       out_dir, # folder for the export (created)
                       slide, # the slide file
@@ -594,21 +654,7 @@ def tissuumaps_export(adata, # virtual RNA of one slide (X predicted expression,
     with atomic_write(tm, 'w') as f: json.dump(proj, f, indent=1)
     return dict(h5ad=h5, tmap=tm)
 
-def spots_adata(d:SpotData, # a sample's spots
-               ):
-    "The predicted expression of a sample as a spatial AnnData (X, obs barcodes, obsm['spatial'] level-0 centres)."
-    import anndata as ad, pandas as pd
-    a = ad.AnnData(np.asarray(d.pred, np.float32), obs=pd.DataFrame(index=[str(b) for b in d.barcodes]), var=pd.DataFrame(index=list(d.genes)))
-    a.obsm['spatial'] = np.asarray(d.xy, float)
-    a.uns['vri_text'] = dict(sample_id=d.sample_id, wsi=str(d.wsi), mpp=float(d.mpp))
-    return a
-
 # %% ../nbs/10_app.ipynb #baebdba1
-def _virtual_rna(sample, model:Model, work):
-    "`vri_text.inference.virtual_rna` with the checkpoint's run contract (its encoder, weights and patch settings)."
-    from vri_text.inference import virtual_rna
-    return virtual_rna(sample, model.ck, work)
-
 def checkpoint_fingerprint(path, # checkpoint stem (its .json and .safetensors beside it)
                           ) -> str:
     "sha1 over the sha256 of the checkpoint's files (its JSON and its weights): the same content gives the same key wherever it was written."
@@ -617,6 +663,12 @@ def checkpoint_fingerprint(path, # checkpoint stem (its .json and .safetensors b
     stem = Path(path)
     return hashlib.sha1('|'.join(f'{suf}:{sha256_file(stem.with_suffix(suf))}' for suf in ('.json', '.safetensors')
                                  if stem.with_suffix(suf).exists()).encode()).hexdigest()
+
+# %% ../nbs/10_app.ipynb #fa52ac79
+def _virtual_rna(sample, model:Model, work):
+    "`vri_text.inference.virtual_rna` with the checkpoint's run contract (its encoder, weights and patch settings)."
+    from vri_text.inference import virtual_rna
+    return virtual_rna(sample, model.ck, work)
 
 class VirtualJob:
     "virtual_rna of one H&E-only slide in a background thread: stage, progress (0-100), the cached .h5ad."
@@ -639,42 +691,49 @@ class VirtualJob:
         self.error, self.t0 = '', time.time()
         self.thread = threading.Thread(target=self._run, name=f'virtual-rna-{self.path.stem}', daemon=True); self.thread.start()
         return self
-    def _run(self):
-        from vri_text.core import atomic_path
-        from vri_text.inference import he_only_sample
-        try:
-            self.stage = 'laying spots on the tissue'
-            smp = he_only_sample(self.path, sample_id=''.join(c if c.isalnum() or c in '-_.' else '_' for c in self.path.stem)[:60] or 'slide')
-            self.stage = 'patching, encoding and predicting'
-            a = _virtual_rna(smp, self.data.model, self.dir/'work')
-            self.stage = 'writing the .h5ad'
-            with atomic_path(self.h5ad) as tmp: a.write_h5ad(tmp)
-            self.stage = 'done'
-            log.info(f"virtual RNA of {self.name}: {a.n_obs} spots in {time.time() - self.t0:.1f} s -> {self.h5ad}")
-        except Exception as e:   # a job thread must report every failure to the page, whatever raised it
-            self.error = f"{self.name}: {type(e).__name__}: {e}"
-            self.stage = 'failed'
-            log.warning(f"virtual RNA job failed: {self.error}")
-    def spots(self) -> SpotData:
-        "The slide's spots from the cached result (after `done`)."
-        import anndata as ad
-        a = ad.read_h5ad(self.h5ad)
-        info = a.uns.get('vri_text', {})
-        d = SpotData(str(info.get('sample_id', self.path.stem)), self.path, float(info.get('mpp')), np.asarray(a.obs_names), np.asarray(a.obsm['spatial'], float),
-                     list(a.var_names), np.asarray(a.X, np.float32), note='H&E only: no measured expression, no captions')
-        feats = sorted((self.dir/'work'/'features').glob(f'*/{d.sample_id}.h5'))
-        store = self.dir/'work'/'patches'/f'{d.sample_id}.h5'
-        if feats and self.data.model.text_space is not None:
-            from vri_text.features import load_features
-            F, bcs, _ = load_features(feats[0])
-            if list(bcs) == list(d.barcodes): d.Z = self.data.model.text_space(F)
-        if store.exists():
-            from vri_text.patching import read_patch_store
-            _, _, sb, _ = read_patch_store(store, load_img=False)
-            pos = {b: i for i, b in enumerate(sb)}
-            if all(b in pos for b in d.barcodes): d.store, d.rows = store, np.array([pos[b] for b in d.barcodes])
-        return d
 
+# %% ../nbs/10_app.ipynb #7c6e2b2d
+@patch
+def _run(self:VirtualJob):
+    from vri_text.core import atomic_path
+    from vri_text.inference import he_only_sample
+    try:
+        self.stage = 'laying spots on the tissue'
+        smp = he_only_sample(self.path, sample_id=''.join(c if c.isalnum() or c in '-_.' else '_' for c in self.path.stem)[:60] or 'slide')
+        self.stage = 'patching, encoding and predicting'
+        a = _virtual_rna(smp, self.data.model, self.dir/'work')
+        self.stage = 'writing the .h5ad'
+        with atomic_path(self.h5ad) as tmp: a.write_h5ad(tmp)
+        self.stage = 'done'
+        log.info(f"virtual RNA of {self.name}: {a.n_obs} spots in {time.time() - self.t0:.1f} s -> {self.h5ad}")
+    except Exception as e:   # a job thread must report every failure to the page, whatever raised it
+        self.error = f"{self.name}: {type(e).__name__}: {e}"
+        self.stage = 'failed'
+        log.warning(f"virtual RNA job failed: {self.error}")
+
+# %% ../nbs/10_app.ipynb #db251899
+@patch
+def spots(self:VirtualJob) -> SpotData:
+    "The slide's spots from the cached result (after `done`)."
+    import anndata as ad
+    a = ad.read_h5ad(self.h5ad)
+    info = a.uns.get('vri_text', {})
+    d = SpotData(str(info.get('sample_id', self.path.stem)), self.path, float(info.get('mpp')), np.asarray(a.obs_names), np.asarray(a.obsm['spatial'], float),
+                 list(a.var_names), np.asarray(a.X, np.float32), note='H&E only: no measured expression, no captions')
+    feats = sorted((self.dir/'work'/'features').glob(f'*/{d.sample_id}.h5'))
+    store = self.dir/'work'/'patches'/f'{d.sample_id}.h5'
+    if feats and self.data.model.text_space is not None:
+        from vri_text.features import load_features
+        F, bcs, _ = load_features(feats[0])
+        if list(bcs) == list(d.barcodes): d.Z = self.data.model.text_space(F)
+    if store.exists():
+        from vri_text.patching import read_patch_store
+        _, _, sb, _ = read_patch_store(store, load_img=False)
+        pos = {b: i for i, b in enumerate(sb)}
+        if all(b in pos for b in d.barcodes): d.store, d.rows = store, np.array([pos[b] for b in d.barcodes])
+    return d
+
+# %% ../nbs/10_app.ipynb #a718489d
 def _job(data:'RunData', name:str) -> VirtualJob:
     "The one job of slide `name` (shared by every page of the server)."
     with data._lock:
@@ -691,6 +750,7 @@ def initial_view(width_um:float, height_um:float, # the slide's extent
     cx, cy = width_um/2, -height_um/2
     return cx - s*fig_w/2, cx + s*fig_w/2, cy - s*fig_h/2, cy + s*fig_h/2
 
+# %% ../nbs/10_app.ipynb #dcf5e576
 def tile_layout(grid:TileGrid, # the slide's tile pyramid
                 mpp:float, # microns per level-0 pixel
                 view:tuple, # (x0, x1, y0, y1) in microns
@@ -719,6 +779,7 @@ def _box(kind:str) -> dict:
     bg, fg = NOTE_STYLES[kind]
     return {'background': bg, 'color': fg, 'border-radius': '4px', 'padding': '0 8px', 'font-size': '13px'}
 
+# %% ../nbs/10_app.ipynb #c45ac334
 class Viewer:
     "One page: pick a sample or slide; linked predicted/measured views; spot details; text query; H&E-only jobs."
     def __init__(self, data:RunData, # what the server shares
@@ -744,276 +805,336 @@ class Viewer:
         self._widgets(pn)
         self.layout = self._layout(pn)
         if self.sample_select.value: self._on_sample(self.sample_select.value)
-    # --- figures
-    def _figure(self, name, mapper):
-        from bokeh.events import RangesUpdate
-        from bokeh.models import HoverTool
-        from bokeh.plotting import figure
-        p = figure(name=f'vri_{name}', width=self.W, height=self.W, x_range=self.x_range, y_range=self.y_range,
-                   tools='pan,wheel_zoom,tap', active_scroll='wheel_zoom', active_drag='pan', toolbar_location=None,
-                   min_border=0, outline_line_color=None, background_fill_color='white')
-        p.axis.visible = False; p.grid.visible = False
-        p.image_url(url='url', x='x', y='y', w='w', h='h', anchor='top_left', source=self.tiles_src)
-        col = name
-        r = p.circle(x='x', y='y', radius='r', source=self.src, fill_color={'field': col, 'transform': mapper}, line_color=None,
-                     fill_alpha=0.85, selection_fill_alpha=0.85, nonselection_fill_alpha=0.85, selection_line_color='cyan',
-                     selection_line_width=3, nonselection_line_color=None)
-        p.add_tools(HoverTool(renderers=[r], tooltips=[('spot', '@barcode'), ('value', f'@{col}{{0.000}}')]))
-        try:
-            from bokeh.models import ScaleBar
-            p.add_layout(ScaleBar(range=p.x_range, unit='µm', location='bottom_left', bar_length=0.25))
-        except (ImportError, ValueError, AttributeError): pass
-        p.on_event(RangesUpdate, self._on_range)
-        return p
-    def _colorbar(self):
-        from bokeh.models import ColorBar
-        from bokeh.plotting import figure
-        f = figure(width=110, height=self.W, toolbar_location=None, min_border=0, outline_line_color=None, tools='')
-        f.scatter([0], [0], alpha=0); f.axis.visible = False; f.grid.visible = False
-        self.bar = ColorBar(color_mapper=self.mapper, width=16, location=(0, 0), title='', title_text_font_size='11px')
-        f.add_layout(self.bar, 'left')
-        return f
-    # --- widgets and layout
-    def _widgets(self, pn):
-        d = self.data
-        run_opts = {self._label(s): f'run:{s}' for s in d.sample_ids}
-        slide_opts = {n: f'slide:{n}' for n in d.slides}
-        groups = {k: v for k, v in (('Run samples', run_opts), ('H&E slides (--slides)', slide_opts)) if v}
-        first = f'run:{d.default_sample()}' if d.sample_ids else next(iter(slide_opts.values()), None)
-        self.sample_select = pn.widgets.Select(name='Sample or slide', groups=groups or {'none': {'(nothing to show)': ''}}, value=first or '', width=270)
-        self.gene_input = pn.widgets.AutocompleteInput(name='Gene (type to search)', options=d.model.genes, case_sensitive=False,
-                                                       search_strategy='includes', min_characters=1, restrict=True, width=270, placeholder='e.g. ' + d.model.genes[0])
-        self.query_input = pn.widgets.TextInput(name='Text query (Enter to map)', placeholder='e.g. mucin pools', max_length=200, width=270,
-                                                disabled=d.model.text_space is None)
-        self.threshold = pn.widgets.FloatSlider(name='Show spots with cosine ≥', start=-1.0, end=1.0, step=0.01, value=-1.0, width=270, disabled=True)
-        self.mode_select = pn.widgets.RadioButtonGroup(options=['gene', 'query'], value='gene', width=270, disabled=d.model.text_space is None)
-        self.reset_button = pn.widgets.Button(name='Whole slide', width=130)
-        self.export_button = pn.widgets.Button(name='Export to TissUUmaps', width=270)
-        self.job_button = pn.widgets.Button(name='Predict virtual RNA', button_type='primary', width=270, visible=False)
-        self.progress = pn.indicators.Progress(value=0, max=100, width=270, visible=False, active=False)
-        self.job_status = pn.pane.HTML('', width=270, visible=False)    # every pane is HTML written here, data strings through esc
-        self.downloads = pn.pane.HTML('', width=270)
-        notes = []
-        if d.model.no_text: notes.append(d.model.no_text)
-        if d.bad_slides: notes.append('Slides that cannot be opened: ' + '; '.join(d.bad_slides.values()))
-        if d.skipped_stores: notes.append(f'{d.skipped_stores} patch store(s) of the run skipped: their file names are not safe sample ids')
-        self.alert = pn.pane.HTML(''.join(f'<p>{esc(n)}</p>' for n in notes), styles=_box('warning'), width=270, visible=bool(notes))
-        self.sample_note = pn.pane.HTML('', styles=_box('info'), width=270, visible=False)
-        self.title_pred = pn.pane.HTML('', width=self.W, height=30, margin=(0, 5))
-        self.title_meas = pn.pane.HTML('', width=self.W, height=30, margin=(0, 5))
-        self.patch = pn.pane.PNG(None, width=180, height=180)
-        self.details = pn.pane.HTML(HINT, width=2*self.W - 200)
-        self._quiet = False   # set while the page itself moves a widget: its watcher must not redraw again
-        user = lambda f: (lambda e: None if self._quiet else self._soon(f, e.new))
-        self.sample_select.param.watch(user(self._on_sample), 'value')
-        self.gene_input.param.watch(user(lambda v: v and self.show_gene(v)), 'value')
-        self.query_input.param.watch(user(self.show_query), 'value')
-        self.threshold.param.watch(user(lambda v: self._redraw()), 'value_throttled')
-        self.mode_select.param.watch(user(self._on_mode), 'value')
-        self.reset_button.on_click(lambda e: self.set_view(self._whole()))
-        self.export_button.on_click(lambda e: self.export())
-        self.job_button.on_click(lambda e: self.start_job())
-    def _label(self, sid):
-        sp = self.data.split_of
-        return f"{sid} ({sp[sid]})" if sid in sp else sid
-    def _layout(self, pn):
-        m = self.data.model
-        side = pn.Column(pn.pane.HTML(f"<h3>vri_text viewer</h3><code>{esc(self.data.run.name)}</code> · checkpoint "
-                                      f"<code>{esc(m.path.parent.name)}/{esc(m.path.name)}</code>{' (aligned)' if m.text_space is not None else ''}", width=270),
-                         self.sample_select, self.gene_input, self.mode_select, self.query_input, self.threshold,
-                         self.alert, self.sample_note, self.job_button, self.progress, self.job_status,
-                         self.export_button, self.downloads, width=290)
-        views = pn.Row(pn.Column(self.title_pred, pn.pane.Bokeh(self.fig_pred)), pn.Column(self.title_meas, pn.pane.Bokeh(self.fig_meas)),
-                       pn.Column(pn.Spacer(height=30), pn.pane.Bokeh(self.colorbar)))
-        return pn.Row(side, pn.Column(views, pn.Row(self.reset_button), pn.Row(self.patch, self.details)))
-    # --- sample
-    def _whole(self):
-        g = self.tiles.grid
-        return initial_view(g.width*self.mpp, g.height*self.mpp, self.W, self.W)
-    def _on_sample(self, value:str):
-        if not value: return
-        kind, name = value.split(':', 1)
-        self.spot, self.d, self.downloads.object = None, None, ''
-        self.job = None
-        try:
-            if kind == 'run':
-                d = self.data.spots(name); path, mpp = d.wsi, d.mpp
-            else:
-                self.job = _job(self.data, name)
-                d = self.data._spots.get(f'slide:{name}')
-                if d is None and self.job.stage == 'done':
-                    d = self.job.spots(); self.data.add_spots(f'slide:{name}', d)
-                path = self.data.slides[name]
-                mpp = d.mpp if d is not None else self._slide_mpp(path)
-            self.tiles, self.slide_key, self.mpp = self.data.tiles(path), self.data.slide_key(path), mpp
-        except (SlideError, FileNotFoundError, KeyError, ValueError) as e:
-            self._note(f"Cannot show {name}: {e}", 'danger'); self.src.data = dict(x=[], y=[], r=[], pred=[], meas=[], barcode=[]); return
-        self.d = d
-        self._show_job()
-        self._note(d.note if d is not None else '', 'info')
-        self.set_view(self._whole())
-        if d is None: self.src.data = dict(x=[], y=[], r=[], pred=[], meas=[], barcode=[]); self._titles(); return
-        xy = d.xy*d.mpp
-        self.src.selected.indices = []
-        self.src.data = dict(x=xy[:, 0], y=-xy[:, 1], r=np.full(d.n, d.diameter_um/2), pred=np.full(d.n, np.nan, np.float32),
-                             meas=np.full(d.n, np.nan, np.float32), barcode=[str(b) for b in d.barcodes])
-        self.fig_meas.visible = d.measured is not None
-        self.show_gene(self.gene_name or self._default_gene(d))
-        self.details.object = HINT; self.patch.object = None
-    def _slide_mpp(self, path):
-        osr = open_slide(path)
-        try: return float(osr.properties.get('openslide.mpp-x') or 0.5)
-        finally: osr.close()
-    def _default_gene(self, d):
-        r = d.corr()
-        if r is not None and np.isfinite(r).any(): return d.genes[int(np.nanargmax(r))]
-        return d.genes[int(np.argmax(d.pred.std(0)))]
-    def _note(self, text, kind='info'):
-        "Show a note (plain text, shown escaped) above the views."
-        self.sample_note.param.update(object=esc(text), styles=_box(kind), visible=bool(text))
-    # --- view
-    def set_view(self, view:tuple):
-        "Show the (x0, x1, y0, y1) micron window and the tiles it needs (zoom stops at 2 screen pixels per slide pixel)."
-        lim = dict(min_interval=self.W*self.mpp/2, max_interval=3*max(view[1] - view[0], view[3] - view[2]))
-        self.x_range.update(start=view[0], end=view[1], **lim); self.y_range.update(start=view[2], end=view[3], **lim)
-        self._tiles_for(view)
-    def _on_range(self, ev):
-        if None in (ev.x0, ev.x1, ev.y0, ev.y1) or self.tiles is None: return
-        self._tiles_for((ev.x0, ev.x1, ev.y0, ev.y1))
-    def _tiles_for(self, view):
-        self.view = view
-        if self.tiles is None: return
-        key = self.slide_key
-        url = (lambda z, c, r: self.tile_url(key, z, c, r)) if self.tile_url else (lambda z, c, r: _data_url(self.tiles.jpeg(z, c, r)))
-        self.tiles_src.data = tile_layout(self.tiles.grid, self.mpp, view, self.W, url)
-    # --- colours
-    def show_gene(self, g:str):
-        "Colour the spots by gene `g`: predicted (and measured) on one colour bar."
-        d = getattr(self, 'd', None)
-        if d is None or g not in d._gi: return
-        self.gene_name, self.mode = g, 'gene'
-        self._set(self.gene_input, value=g); self._set(self.mode_select, value='gene')
-        self._redraw()
-    def show_query(self, text:str):
-        "Colour the spots by the cosine of `text` to their aligned predictions (a heat map)."
-        d = getattr(self, 'd', None)
-        text = (text or '').strip()[:200]
-        if not text or d is None: return
-        if d.Z is None: self._note(self.data.model.no_text or f'{d.sample_id}: no aligned predictions for this slide', 'warning'); return
-        if text not in self._queries:
-            self._queries[text] = self.data.text_encoder.encode([text])[0]
-            while len(self._queries) > 64: self._queries.popitem(last=False)
-        self.scores, self.query_text, self.mode = query_scores(d.Z, self._queries[text]), text, 'query'
-        lo, hi = float(np.nanmin(self.scores)), float(np.nanmax(self.scores))
-        self._set(self.threshold, start=round(lo - 0.01, 2), end=round(hi + 0.01, 2), value=round(lo - 0.01, 2), disabled=False)
-        self._set(self.mode_select, value='query'); self._set(self.query_input, value=text)
-        self._redraw()
-    def _soon(self, f, *a):
-        "Run a widget's reaction on the server's next tick (the document locked, as Bokeh wants for model changes); at once in a notebook."
-        import panel as pn
-        doc = pn.state.curdoc
-        if doc is not None and doc.session_context is not None:
-            from functools import partial
-            doc.add_next_tick_callback(partial(f, *a))
-        else: f(*a)
-    def _set(self, w, **kw):
-        "Move a widget from the page's own logic, without its watcher redrawing again."
-        kw = {k: v for k, v in kw.items() if getattr(w, k) != v}
-        if not kw: return
-        self._quiet, was = True, self._quiet
-        try: w.param.update(**kw)
-        finally: self._quiet = was
-    def _on_mode(self, mode):
-        if mode == 'gene' and self.gene_name: self.show_gene(self.gene_name)
-        elif mode == 'query' and self.query_text: self.show_query(self.query_text)
-    def _redraw(self):
-        d = getattr(self, 'd', None)
-        if d is None: return
-        g = self.gene_name
-        pred, meas = d.gene(g), d.gene(g, measured=True)
-        glo, ghi = colour_limits(pred, meas)
-        self.meas_mapper.update(low=glo, high=ghi)
-        if meas is not None: self.src.data['meas'] = np.asarray(meas, np.float32)
-        r = d.corr()
-        if self.mode == 'query' and self.scores is not None:
-            self.src.data['pred'] = apply_threshold(self.scores, self.threshold.value)
-            self.mapper.update(low=float(np.nanmin(self.scores)), high=float(np.nanmax(self.scores)))
-            self.bar.title = f'cosine to "{self.query_text[:24]}"'
-            self.title_pred.object = f'<b>text query</b> “{esc(self.query_text, 60)}” · {esc(d.sample_id)}'
-        else:
-            self.src.data['pred'] = np.asarray(pred, np.float32)
-            self.mapper.update(low=glo, high=ghi)
-            self.bar.title = f'{g} (normalised)'
-            self.title_pred.object = f'<b>predicted</b> {esc(g)} · {esc(d.sample_id)}'
-        gi = d._gi[g]
-        self.title_meas.object = (f'<b>measured</b> {esc(g)} · r = {r[gi]:.2f} (mean over {len(r)} genes {np.nanmean(r):.2f})' if r is not None else '')
-    def _titles(self):
-        self.title_pred.object = f'<b>{esc(self.sample_select.value.split(":", 1)[-1])}</b> (H&amp;E only: predict its virtual RNA)'; self.title_meas.object = ''
-    # --- a spot
-    def _on_select(self, attr, old, new):
-        if new: self.select(int(new[0]))
-    def select(self, i:int):
-        "Show spot i: its patch, caption, top predicted genes and nearest captions."
-        d = getattr(self, 'd', None)
-        if d is None or not (0 <= i < d.n): return
-        self.spot = i
-        png = d.patch_png(i)
-        self.patch.object = png
-        lines = [f"<b>spot {esc(d.barcodes[i])}</b> · {esc(d.sample_id)} · centre ({d.xy[i, 0]:.0f}, {d.xy[i, 1]:.0f}) px"]
-        if d.captions is not None and d.captions[i]: lines.append(f"<b>caption</b> ({esc(d.caption_source)}): {esc(d.captions[i])}")
-        else: lines.append('<b>caption</b>: none for this spot')
-        lines.append('<b>top predicted genes</b> (z over the slide): ' + ', '.join(f'{esc(g)} {v:.2f} (z {z:+.1f})' for g, v, z in top_genes(d.pred, i, d.genes)))
-        if d.Z is not None:
-            texts, E = self.data.bank
-            near = nearest_captions(d.Z[i], texts, E)
-            lines.append('<b>nearest captions of its aligned prediction</b>: ' + ('; '.join(f'“{esc(t)}” ({c:.2f})' for t, c in near) or 'no caption bank'))
-        else: lines.append(f'<b>nearest captions</b>: off — {esc(self.data.model.no_text or "no aligned predictions for this slide")}')
-        self.details.object = ''.join(f'<p>{l}</p>' for l in lines)
-        if self.src.selected.indices != [i]: self.src.selected.indices = [i]
-    # --- exports and jobs
-    def _link(self, p:Path, label:str) -> str:
-        "HTML: a download link to an export the server offers (a path to it in a notebook)."
-        p = Path(p).resolve()
-        for root, base in self.data.roots.items():
-            if base in p.parents and self.tile_url:
-                from urllib.parse import quote
-                return f'<a href="/vri/file/{root}/{esc(quote(p.relative_to(base).as_posix()))}" download>{esc(label)}</a>'
-        return f"{esc(label)}: <code>{esc(p)}</code>"
-    def export(self):
-        "Write the current sample's virtual RNA for TissUUmaps (.h5ad + .tmap) and link them."
-        d = getattr(self, 'd', None)
-        if d is None: self.downloads.object = 'Nothing to export: predict the slide first.'; return
-        try: sid = safe_id(d.sample_id)                  # it names a folder of the export
-        except ValueError as e: self.downloads.object = esc(f'Cannot export: {e}'); return
-        ex = tissuumaps_export(spots_adata(d), self.data.run/'viewer'/'tissuumaps'/sid, d.wsi, sid)
-        self.downloads.object = 'TissUUmaps export: ' + ' · '.join(self._link(p, p.name) for p in ex.values())
-    def start_job(self):
-        "Start (or rejoin) the virtual RNA job of the H&E-only slide shown."
-        import panel as pn
-        if self.job is None: return
-        self.job.start(); self._show_job()
-        if getattr(self, '_poll', None) is None: self._poll = pn.state.add_periodic_callback(self._poll_job, period=500)
-    def _poll_job(self):
-        j = self.job
-        self._show_job()
-        if j is None or j.stage in ('done', 'failed'):
-            if getattr(self, '_poll', None) is not None: self._poll.stop(); self._poll = None
-            if j is not None and j.stage == 'done': self._on_sample(self.sample_select.value)
-    def _show_job(self):
-        j = self.job
-        on = j is not None
-        self.job_button.visible = on and j.stage != 'done'
-        self.job_button.disabled = on and j.running
-        self.progress.visible = self.job_status.visible = on and j.stage != 'queued'
-        if not on: return
-        self.progress.value, self.progress.active = j.progress, j.running
-        el = f' ({time.time() - j.t0:.0f} s)' if j.t0 else ''
-        self.job_status.object = (f'<b>failed</b>: {esc(j.error)}' if j.stage == 'failed' else f'{esc(j.stage)}{el}')
-        if j.stage == 'done': self.downloads.object = self._link(j.h5ad, f'{j.path.stem} virtual RNA (.h5ad)')
 
+# %% ../nbs/10_app.ipynb #f9db8e02
+@patch
+def _figure(self:Viewer, name, mapper):
+    from bokeh.events import RangesUpdate
+    from bokeh.models import HoverTool
+    from bokeh.plotting import figure
+    p = figure(name=f'vri_{name}', width=self.W, height=self.W, x_range=self.x_range, y_range=self.y_range,
+               tools='pan,wheel_zoom,tap', active_scroll='wheel_zoom', active_drag='pan', toolbar_location=None,
+               min_border=0, outline_line_color=None, background_fill_color='white')
+    p.axis.visible = False; p.grid.visible = False
+    p.image_url(url='url', x='x', y='y', w='w', h='h', anchor='top_left', source=self.tiles_src)
+    col = name
+    r = p.circle(x='x', y='y', radius='r', source=self.src, fill_color={'field': col, 'transform': mapper}, line_color=None,
+                 fill_alpha=0.85, selection_fill_alpha=0.85, nonselection_fill_alpha=0.85, selection_line_color='cyan',
+                 selection_line_width=3, nonselection_line_color=None)
+    p.add_tools(HoverTool(renderers=[r], tooltips=[('spot', '@barcode'), ('value', f'@{col}{{0.000}}')]))
+    try:
+        from bokeh.models import ScaleBar
+        p.add_layout(ScaleBar(range=p.x_range, unit='µm', location='bottom_left', bar_length=0.25))
+    except (ImportError, ValueError, AttributeError): pass
+    p.on_event(RangesUpdate, self._on_range)
+    return p
+
+@patch
+def _colorbar(self:Viewer):
+    from bokeh.models import ColorBar
+    from bokeh.plotting import figure
+    f = figure(width=110, height=self.W, toolbar_location=None, min_border=0, outline_line_color=None, tools='')
+    f.scatter([0], [0], alpha=0); f.axis.visible = False; f.grid.visible = False
+    self.bar = ColorBar(color_mapper=self.mapper, width=16, location=(0, 0), title='', title_text_font_size='11px')
+    f.add_layout(self.bar, 'left')
+    return f
+
+# %% ../nbs/10_app.ipynb #04191ab7
+@patch
+def _widgets(self:Viewer, pn):
+    d = self.data
+    run_opts = {self._label(s): f'run:{s}' for s in d.sample_ids}
+    slide_opts = {n: f'slide:{n}' for n in d.slides}
+    groups = {k: v for k, v in (('Run samples', run_opts), ('H&E slides (--slides)', slide_opts)) if v}
+    first = f'run:{d.default_sample()}' if d.sample_ids else next(iter(slide_opts.values()), None)
+    self.sample_select = pn.widgets.Select(name='Sample or slide', groups=groups or {'none': {'(nothing to show)': ''}}, value=first or '', width=270)
+    self.gene_input = pn.widgets.AutocompleteInput(name='Gene (type to search)', options=d.model.genes, case_sensitive=False,
+                                                   search_strategy='includes', min_characters=1, restrict=True, width=270, placeholder='e.g. ' + d.model.genes[0])
+    self.query_input = pn.widgets.TextInput(name='Text query (Enter to map)', placeholder='e.g. mucin pools', max_length=200, width=270,
+                                            disabled=d.model.text_space is None)
+    self.threshold = pn.widgets.FloatSlider(name='Show spots with cosine ≥', start=-1.0, end=1.0, step=0.01, value=-1.0, width=270, disabled=True)
+    self.mode_select = pn.widgets.RadioButtonGroup(options=['gene', 'query'], value='gene', width=270, disabled=d.model.text_space is None)
+    self.reset_button = pn.widgets.Button(name='Whole slide', width=130)
+    self.export_button = pn.widgets.Button(name='Export to TissUUmaps', width=270)
+    self.job_button = pn.widgets.Button(name='Predict virtual RNA', button_type='primary', width=270, visible=False)
+    self.progress = pn.indicators.Progress(value=0, max=100, width=270, visible=False, active=False)
+    self.job_status = pn.pane.HTML('', width=270, visible=False)    # every pane is HTML written here, data strings through esc
+    self.downloads = pn.pane.HTML('', width=270)
+    notes = []
+    if d.model.no_text: notes.append(d.model.no_text)
+    if d.bad_slides: notes.append('Slides that cannot be opened: ' + '; '.join(d.bad_slides.values()))
+    if d.skipped_stores: notes.append(f'{d.skipped_stores} patch store(s) of the run skipped: their file names are not safe sample ids')
+    self.alert = pn.pane.HTML(''.join(f'<p>{esc(n)}</p>' for n in notes), styles=_box('warning'), width=270, visible=bool(notes))
+    self.sample_note = pn.pane.HTML('', styles=_box('info'), width=270, visible=False)
+    self.title_pred = pn.pane.HTML('', width=self.W, height=30, margin=(0, 5))
+    self.title_meas = pn.pane.HTML('', width=self.W, height=30, margin=(0, 5))
+    self.patch = pn.pane.PNG(None, width=180, height=180)
+    self.details = pn.pane.HTML(HINT, width=2*self.W - 200)
+    self._quiet = False   # set while the page itself moves a widget: its watcher must not redraw again
+    user = lambda f: (lambda e: None if self._quiet else self._soon(f, e.new))
+    self.sample_select.param.watch(user(self._on_sample), 'value')
+    self.gene_input.param.watch(user(lambda v: v and self.show_gene(v)), 'value')
+    self.query_input.param.watch(user(self.show_query), 'value')
+    self.threshold.param.watch(user(lambda v: self._redraw()), 'value_throttled')
+    self.mode_select.param.watch(user(self._on_mode), 'value')
+    self.reset_button.on_click(lambda e: self.set_view(self._whole()))
+    self.export_button.on_click(lambda e: self.export())
+    self.job_button.on_click(lambda e: self.start_job())
+
+@patch
+def _label(self:Viewer, sid):
+    sp = self.data.split_of
+    return f"{sid} ({sp[sid]})" if sid in sp else sid
+
+# %% ../nbs/10_app.ipynb #07f8a06e
+@patch
+def _layout(self:Viewer, pn):
+    m = self.data.model
+    side = pn.Column(pn.pane.HTML(f"<h3>vri_text viewer</h3><code>{esc(self.data.run.name)}</code> · checkpoint "
+                                  f"<code>{esc(m.path.parent.name)}/{esc(m.path.name)}</code>{' (aligned)' if m.text_space is not None else ''}", width=270),
+                     self.sample_select, self.gene_input, self.mode_select, self.query_input, self.threshold,
+                     self.alert, self.sample_note, self.job_button, self.progress, self.job_status,
+                     self.export_button, self.downloads, width=290)
+    views = pn.Row(pn.Column(self.title_pred, pn.pane.Bokeh(self.fig_pred)), pn.Column(self.title_meas, pn.pane.Bokeh(self.fig_meas)),
+                   pn.Column(pn.Spacer(height=30), pn.pane.Bokeh(self.colorbar)))
+    return pn.Row(side, pn.Column(views, pn.Row(self.reset_button), pn.Row(self.patch, self.details)))
+
+# %% ../nbs/10_app.ipynb #3bf3c1fe
+@patch
+def _whole(self:Viewer):
+    g = self.tiles.grid
+    return initial_view(g.width*self.mpp, g.height*self.mpp, self.W, self.W)
+
+@patch
+def _slide_mpp(self:Viewer, path):
+    osr = open_slide(path)
+    try: return float(osr.properties.get('openslide.mpp-x') or 0.5)
+    finally: osr.close()
+
+@patch
+def _default_gene(self:Viewer, d):
+    r = d.corr()
+    if r is not None and np.isfinite(r).any(): return d.genes[int(np.nanargmax(r))]
+    return d.genes[int(np.argmax(d.pred.std(0)))]
+
+@patch
+def _note(self:Viewer, text, kind='info'):
+    "Show a note (plain text, shown escaped) above the views."
+    self.sample_note.param.update(object=esc(text), styles=_box(kind), visible=bool(text))
+
+# %% ../nbs/10_app.ipynb #94909bc0
+@patch
+def _on_sample(self:Viewer, value:str):
+    if not value: return
+    kind, name = value.split(':', 1)
+    self.spot, self.d, self.downloads.object = None, None, ''
+    self.job = None
+    try:
+        if kind == 'run':
+            d = self.data.spots(name); path, mpp = d.wsi, d.mpp
+        else:
+            self.job = _job(self.data, name)
+            d = self.data._spots.get(f'slide:{name}')
+            if d is None and self.job.stage == 'done':
+                d = self.job.spots(); self.data.add_spots(f'slide:{name}', d)
+            path = self.data.slides[name]
+            mpp = d.mpp if d is not None else self._slide_mpp(path)
+        self.tiles, self.slide_key, self.mpp = self.data.tiles(path), self.data.slide_key(path), mpp
+    except (SlideError, FileNotFoundError, KeyError, ValueError) as e:
+        self._note(f"Cannot show {name}: {e}", 'danger'); self.src.data = dict(x=[], y=[], r=[], pred=[], meas=[], barcode=[]); return
+    self.d = d
+    self._show_job()
+    self._note(d.note if d is not None else '', 'info')
+    self.set_view(self._whole())
+    if d is None: self.src.data = dict(x=[], y=[], r=[], pred=[], meas=[], barcode=[]); self._titles(); return
+    xy = d.xy*d.mpp
+    self.src.selected.indices = []
+    self.src.data = dict(x=xy[:, 0], y=-xy[:, 1], r=np.full(d.n, d.diameter_um/2), pred=np.full(d.n, np.nan, np.float32),
+                         meas=np.full(d.n, np.nan, np.float32), barcode=[str(b) for b in d.barcodes])
+    self.fig_meas.visible = d.measured is not None
+    self.show_gene(self.gene_name or self._default_gene(d))
+    self.details.object = HINT; self.patch.object = None
+
+# %% ../nbs/10_app.ipynb #7932bcb7
 def _data_url(b:bytes, mime:str='image/jpeg') -> str:
     import base64
     return f'data:{mime};base64,' + base64.b64encode(b).decode()
+
+@patch
+def set_view(self:Viewer, view:tuple):
+    "Show the (x0, x1, y0, y1) micron window and the tiles it needs (zoom stops at 2 screen pixels per slide pixel)."
+    lim = dict(min_interval=self.W*self.mpp/2, max_interval=3*max(view[1] - view[0], view[3] - view[2]))
+    self.x_range.update(start=view[0], end=view[1], **lim); self.y_range.update(start=view[2], end=view[3], **lim)
+    self._tiles_for(view)
+
+@patch
+def _on_range(self:Viewer, ev):
+    if None in (ev.x0, ev.x1, ev.y0, ev.y1) or self.tiles is None: return
+    self._tiles_for((ev.x0, ev.x1, ev.y0, ev.y1))
+
+@patch
+def _tiles_for(self:Viewer, view):
+    self.view = view
+    if self.tiles is None: return
+    key = self.slide_key
+    url = (lambda z, c, r: self.tile_url(key, z, c, r)) if self.tile_url else (lambda z, c, r: _data_url(self.tiles.jpeg(z, c, r)))
+    self.tiles_src.data = tile_layout(self.tiles.grid, self.mpp, view, self.W, url)
+
+# %% ../nbs/10_app.ipynb #7d2a57fd
+@patch
+def _soon(self:Viewer, f, *a):
+    "Run a widget's reaction on the server's next tick (the document locked, as Bokeh wants for model changes); at once in a notebook."
+    import panel as pn
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        from functools import partial
+        doc.add_next_tick_callback(partial(f, *a))
+    else: f(*a)
+
+@patch
+def _set(self:Viewer, w, **kw):
+    "Move a widget from the page's own logic, without its watcher redrawing again."
+    kw = {k: v for k, v in kw.items() if getattr(w, k) != v}
+    if not kw: return
+    self._quiet, was = True, self._quiet
+    try: w.param.update(**kw)
+    finally: self._quiet = was
+
+# %% ../nbs/10_app.ipynb #34f49cef
+@patch
+def show_gene(self:Viewer, g:str):
+    "Colour the spots by gene `g`: predicted (and measured) on one colour bar."
+    d = getattr(self, 'd', None)
+    if d is None or g not in d._gi: return
+    self.gene_name, self.mode = g, 'gene'
+    self._set(self.gene_input, value=g); self._set(self.mode_select, value='gene')
+    self._redraw()
+
+@patch
+def _on_mode(self:Viewer, mode):
+    if mode == 'gene' and self.gene_name: self.show_gene(self.gene_name)
+    elif mode == 'query' and self.query_text: self.show_query(self.query_text)
+
+# %% ../nbs/10_app.ipynb #02c660b8
+@patch
+def _redraw(self:Viewer):
+    d = getattr(self, 'd', None)
+    if d is None: return
+    g = self.gene_name
+    pred, meas = d.gene(g), d.gene(g, measured=True)
+    glo, ghi = colour_limits(pred, meas)
+    self.meas_mapper.update(low=glo, high=ghi)
+    if meas is not None: self.src.data['meas'] = np.asarray(meas, np.float32)
+    r = d.corr()
+    if self.mode == 'query' and self.scores is not None:
+        self.src.data['pred'] = apply_threshold(self.scores, self.threshold.value)
+        self.mapper.update(low=float(np.nanmin(self.scores)), high=float(np.nanmax(self.scores)))
+        self.bar.title = f'cosine to "{self.query_text[:24]}"'
+        self.title_pred.object = f'<b>text query</b> “{esc(self.query_text, 60)}” · {esc(d.sample_id)}'
+    else:
+        self.src.data['pred'] = np.asarray(pred, np.float32)
+        self.mapper.update(low=glo, high=ghi)
+        self.bar.title = f'{g} (normalised)'
+        self.title_pred.object = f'<b>predicted</b> {esc(g)} · {esc(d.sample_id)}'
+    gi = d._gi[g]
+    self.title_meas.object = (f'<b>measured</b> {esc(g)} · r = {r[gi]:.2f} (mean over {len(r)} genes {np.nanmean(r):.2f})' if r is not None else '')
+
+@patch
+def _titles(self:Viewer):
+    self.title_pred.object = f'<b>{esc(self.sample_select.value.split(":", 1)[-1])}</b> (H&amp;E only: predict its virtual RNA)'; self.title_meas.object = ''
+
+# %% ../nbs/10_app.ipynb #3f1905f0
+@patch
+def show_query(self:Viewer, text:str):
+    "Colour the spots by the cosine of `text` to their aligned predictions (a heat map)."
+    d = getattr(self, 'd', None)
+    text = (text or '').strip()[:200]
+    if not text or d is None: return
+    if d.Z is None: self._note(self.data.model.no_text or f'{d.sample_id}: no aligned predictions for this slide', 'warning'); return
+    if text not in self._queries:
+        self._queries[text] = self.data.text_encoder.encode([text])[0]
+        while len(self._queries) > 64: self._queries.popitem(last=False)
+    self.scores, self.query_text, self.mode = query_scores(d.Z, self._queries[text]), text, 'query'
+    lo, hi = float(np.nanmin(self.scores)), float(np.nanmax(self.scores))
+    self._set(self.threshold, start=round(lo - 0.01, 2), end=round(hi + 0.01, 2), value=round(lo - 0.01, 2), disabled=False)
+    self._set(self.mode_select, value='query'); self._set(self.query_input, value=text)
+    self._redraw()
+
+# %% ../nbs/10_app.ipynb #e8ed3a89
+@patch
+def _on_select(self:Viewer, attr, old, new):
+    if new: self.select(int(new[0]))
+
+@patch
+def select(self:Viewer, i:int):
+    "Show spot i: its patch, caption, top predicted genes and nearest captions."
+    d = getattr(self, 'd', None)
+    if d is None or not (0 <= i < d.n): return
+    self.spot = i
+    png = d.patch_png(i)
+    self.patch.object = png
+    lines = [f"<b>spot {esc(d.barcodes[i])}</b> · {esc(d.sample_id)} · centre ({d.xy[i, 0]:.0f}, {d.xy[i, 1]:.0f}) px"]
+    if d.captions is not None and d.captions[i]: lines.append(f"<b>caption</b> ({esc(d.caption_source)}): {esc(d.captions[i])}")
+    else: lines.append('<b>caption</b>: none for this spot')
+    lines.append('<b>top predicted genes</b> (z over the slide): ' + ', '.join(f'{esc(g)} {v:.2f} (z {z:+.1f})' for g, v, z in top_genes(d.pred, i, d.genes)))
+    if d.Z is not None:
+        texts, E = self.data.bank
+        near = nearest_captions(d.Z[i], texts, E)
+        lines.append('<b>nearest captions of its aligned prediction</b>: ' + ('; '.join(f'“{esc(t)}” ({c:.2f})' for t, c in near) or 'no caption bank'))
+    else: lines.append(f'<b>nearest captions</b>: off — {esc(self.data.model.no_text or "no aligned predictions for this slide")}')
+    self.details.object = ''.join(f'<p>{l}</p>' for l in lines)
+    if self.src.selected.indices != [i]: self.src.selected.indices = [i]
+
+# %% ../nbs/10_app.ipynb #9297138d
+@patch
+def start_job(self:Viewer):
+    "Start (or rejoin) the virtual RNA job of the H&E-only slide shown."
+    import panel as pn
+    if self.job is None: return
+    self.job.start(); self._show_job()
+    if getattr(self, '_poll', None) is None: self._poll = pn.state.add_periodic_callback(self._poll_job, period=500)
+
+@patch
+def _poll_job(self:Viewer):
+    j = self.job
+    self._show_job()
+    if j is None or j.stage in ('done', 'failed'):
+        if getattr(self, '_poll', None) is not None: self._poll.stop(); self._poll = None
+        if j is not None and j.stage == 'done': self._on_sample(self.sample_select.value)
+
+@patch
+def _show_job(self:Viewer):
+    j = self.job
+    on = j is not None
+    self.job_button.visible = on and j.stage != 'done'
+    self.job_button.disabled = on and j.running
+    self.progress.visible = self.job_status.visible = on and j.stage != 'queued'
+    if not on: return
+    self.progress.value, self.progress.active = j.progress, j.running
+    el = f' ({time.time() - j.t0:.0f} s)' if j.t0 else ''
+    self.job_status.object = (f'<b>failed</b>: {esc(j.error)}' if j.stage == 'failed' else f'{esc(j.stage)}{el}')
+    if j.stage == 'done': self.downloads.object = self._link(j.h5ad, f'{j.path.stem} virtual RNA (.h5ad)')
+
+# %% ../nbs/10_app.ipynb #a6701af0
+@patch
+def _link(self:Viewer, p:Path, label:str) -> str:
+    "HTML: a download link to an export the server offers (a path to it in a notebook)."
+    p = Path(p).resolve()
+    for root, base in self.data.roots.items():
+        if base in p.parents and self.tile_url:
+            from urllib.parse import quote
+            return f'<a href="/vri/file/{root}/{esc(quote(p.relative_to(base).as_posix()))}" download>{esc(label)}</a>'
+    return f"{esc(label)}: <code>{esc(p)}</code>"
+
+@patch
+def export(self:Viewer):
+    "Write the current sample's virtual RNA for TissUUmaps (.h5ad + .tmap) and link them."
+    d = getattr(self, 'd', None)
+    if d is None: self.downloads.object = 'Nothing to export: predict the slide first.'; return
+    try: sid = safe_id(d.sample_id)                  # it names a folder of the export
+    except ValueError as e: self.downloads.object = esc(f'Cannot export: {e}'); return
+    ex = tissuumaps_export(spots_adata(d), self.data.run/'viewer'/'tissuumaps'/sid, d.wsi, sid)
+    self.downloads.object = 'TissUUmaps export: ' + ' · '.join(self._link(p, p.name) for p in ex.values())
 
 # %% ../nbs/10_app.ipynb #1eabd145
 LOOPBACK_NAMES = ('127.0.0.1', 'localhost', '::1')
@@ -1026,6 +1147,7 @@ def is_loopback(host:str) -> bool:
     try: return ipaddress.ip_address(host).is_loopback
     except ValueError: return False
 
+# %% ../nbs/10_app.ipynb #7d56b1c0
 def allowed_hosts(host:str, # the address the server binds
                   extra=(), # more names the page is reached by (--allow-host)
                  ) -> set:
@@ -1042,6 +1164,7 @@ def allowed_hosts(host:str, # the address the server binds
         except OSError: pass
     return names - set(WILDCARD)
 
+# %% ../nbs/10_app.ipynb #04f05905
 def _split_host(netloc:str) -> tuple:
     "(name, port or None) of a Host header or an origin's netloc: '[::1]:8000' -> ('::1', 8000)."
     from urllib.parse import urlsplit
@@ -1056,6 +1179,7 @@ def host_allowed(header:str|None, # the request's Host header
     "Whether a Host header names this server (a DNS-rebinding page sends its own name)."
     return bool(header) and _split_host(header)[0] in names
 
+# %% ../nbs/10_app.ipynb #513096bf
 def origin_allowed(origin:str|None, # the request's Origin header (None: it has none)
                    names:set, # allowed_hosts(...)
                    port:int, # the server's port
@@ -1079,6 +1203,7 @@ def new_token() -> str:
     "A random access token (32 URL-safe characters, 192 bits)."
     return secrets.token_urlsafe(24)
 
+# %% ../nbs/10_app.ipynb #aefc845a
 def read_token(file=None, # a file whose first line is the token (--token-file)
                env:dict|None=None, # the environment to read $VRI_TEXT_TOKEN from (None: os.environ)
               ) -> str|None:
@@ -1094,12 +1219,14 @@ def read_token(file=None, # a file whose first line is the token (--token-file)
         raise ServeError(f"{src}: an access token needs at least 16 characters and no spaces (make one: python -c 'import secrets; print(secrets.token_urlsafe(24))')")
     return t
 
+# %% ../nbs/10_app.ipynb #db527eba
 def serve_url(host:str, port:int, token:str|None=None) -> str:
     "The address to open: 127.0.0.1 for a server on every interface, with `?token=` when there is one."
     from urllib.parse import quote
     shown = {'0.0.0.0': '127.0.0.1', '': '127.0.0.1', '::': '::1'}.get(host, host)
     return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/" + (f"?token={quote(token, safe='')}" if token else '')
 
+# %% ../nbs/10_app.ipynb #cfacac16
 def check_port(host:str, port:int):
     "ServeError in one line when `host:port` cannot be served: the port in use, not allowed, or not an address of this machine."
     import errno, socket
@@ -1132,19 +1259,24 @@ class Access:
         self.names = allowed_hosts(self.host, self.allow)
     @property
     def cookie(self) -> str: return f'vri_token_{self.port}'   # one per port: cookies do not tell ports apart
-    def refusal(self, request) -> tuple|None:
-        "(status, reason) for a request refused before any route sees it; None to let it through."
-        h, o = request.headers.get('Host'), request.headers.get('Origin')
-        if not host_allowed(h, self.names): return 403, f"Host {str(h)[:80]!r} is not this server's (allowed: {sorted(self.names)}; add a name with --allow-host)"
-        if not origin_allowed(o, self.names, self.port, self.allow): return 403, f"Origin {o[:80]!r} is not a page of this server"
-        if request.path.startswith(CLOSED_ROUTES): return 404, 'a closed route'
-        return None
-    def token_ok(self, handler) -> bool:
-        "Whether a request carries the token: in this port's cookie, or as `Authorization: Bearer <token>`."
-        if not self.token: return True
-        a = handler.request.headers.get('Authorization', '')
-        got = [handler.get_cookie(self.cookie), a[7:] if a.startswith('Bearer ') else None]
-        return any(g is not None and hmac.compare_digest(g.encode(), self.token.encode()) for g in got)
+
+# %% ../nbs/10_app.ipynb #6b42ccc6
+@patch
+def refusal(self:Access, request) -> tuple|None:
+    "(status, reason) for a request refused before any route sees it; None to let it through."
+    h, o = request.headers.get('Host'), request.headers.get('Origin')
+    if not host_allowed(h, self.names): return 403, f"Host {str(h)[:80]!r} is not this server's (allowed: {sorted(self.names)}; add a name with --allow-host)"
+    if not origin_allowed(o, self.names, self.port, self.allow): return 403, f"Origin {o[:80]!r} is not a page of this server"
+    if request.path.startswith(CLOSED_ROUTES): return 404, 'a closed route'
+    return None
+
+@patch
+def token_ok(self:Access, handler) -> bool:
+    "Whether a request carries the token: in this port's cookie, or as `Authorization: Bearer <token>`."
+    if not self.token: return True
+    a = handler.request.headers.get('Authorization', '')
+    got = [handler.get_cookie(self.cookie), a[7:] if a.startswith('Bearer ') else None]
+    return any(g is not None and hmac.compare_digest(g.encode(), self.token.encode()) for g in got)
 
 # %% ../nbs/10_app.ipynb #15d22f3f
 _POOL = None
@@ -1164,6 +1296,7 @@ def _refuse(handler, status:int, why:str|None=None):
     handler.finish({401: 'access token required: open the address printed by `vri_text serve` (it ends with ?token=...)',
                     403: 'refused (the server log says why; a name this server is reached by may need --allow-host)', 404: 'not found'}.get(status, str(status)))
 
+# %% ../nbs/10_app.ipynb #421a2d6e
 def _routes(data:RunData, access:Access) -> list:
     "The Tornado routes of tiles, exports and the token page."
     from tornado.web import HTTPError, RequestHandler
@@ -1197,6 +1330,11 @@ def _routes(data:RunData, access:Access) -> list:
     return [(r'/vri/tile/([0-9a-f]{12})/(\d{1,2})/(\d{1,7})/(\d{1,7})\.jpg', Tile), (r'/vri/file/([a-z]{1,16})/(.*)', File), (r'/vri/login', Login)]
 
 # %% ../nbs/10_app.ipynb #021974c9
+def _log_request(handler):
+    "Tornado's access log line, with the path only (no query string: no token reaches a log)."
+    s, r = handler.get_status(), handler.request
+    logging.getLogger('tornado.access').log(logging.INFO if s < 400 else logging.WARNING, '%d %s %s (%s) %.1f ms', s, r.method, r.path, r.remote_ip, 1000*r.request_time())
+
 def _front(app, # the Tornado application of the server (Panel's and Bokeh's routes included)
            access:Access):
     "Put the Host, Origin and closed-route refusals and the `?token=` exchange before every route of `app`."
@@ -1219,11 +1357,7 @@ def _front(app, # the Tornado application of the server (Panel's and Bokeh's rou
     app.default_router.rules[:0] = [app.default_router.process_rule(r) for r in rules]
     app.settings['log_function'] = _log_request
 
-def _log_request(handler):
-    "Tornado's access log line, with the path only (no query string: no token reaches a log)."
-    s, r = handler.get_status(), handler.request
-    logging.getLogger('tornado.access').log(logging.INFO if s < 400 else logging.WARNING, '%d %s %s (%s) %.1f ms', s, r.method, r.path, r.remote_ip, 1000*r.request_time())
-
+# %% ../nbs/10_app.ipynb #049bc516
 def _auth(access:Access):
     "Bokeh's auth hook: the page and its websocket need the token too."
     from bokeh.server.auth_provider import AuthProvider
@@ -1257,6 +1391,7 @@ def _start(build, # loop -> a Panel server, not started
     th.server = made[0]
     return th
 
+# %% ../nbs/10_app.ipynb #c0997c6f
 def _open_browser(url:str):
     "Open `url` through a private redirect file, so the token shows in no process list."
     import atexit, tempfile, webbrowser
@@ -1321,6 +1456,7 @@ def add_serve_parser(subparsers, # from argparse.ArgumentParser.add_subparsers
     p.set_defaults(serve=run_serve)
     return p
 
+# %% ../nbs/10_app.ipynb #75ede3c6
 def serve_plan(args) -> dict:
     "The `make_server` arguments of parsed `serve` arguments: token, address, port and run checked first (ServeError or the run's error, in one line)."
     from vri_text.core import get_scale, vri_home
@@ -1333,6 +1469,7 @@ def serve_plan(args) -> dict:
     data = RunData(Path(args.run) if args.run else vri_home()/f'demo-{get_scale().name}', slides=args.slides, checkpoint=args.checkpoint, cohort=args.cohort)
     return dict(data=data, host=args.host, port=args.port, token=token, no_token=token is None, allow_hosts=tuple(args.allow_host), show=not args.no_browser)
 
+# %% ../nbs/10_app.ipynb #6f81acef
 def run_serve(args) -> int:
     "Serve from parsed `serve` arguments; the exit status (2, with one line on stderr, when a setting, the run or the port cannot work)."
     try:
@@ -1344,6 +1481,7 @@ def run_serve(args) -> int:
         print(f"vri_text serve: {e}", file=sys.stderr); return 2
     return 0
 
+# %% ../nbs/10_app.ipynb #69a1c254
 def serve_main(argv:list|None=None, # arguments (None: sys.argv[1:])
               ) -> int:
     "`vri_text serve [RUN_DIR] [--slides DIR] [--host 127.0.0.1] [--port 8000] [--allow-host NAME] [--token-file FILE | --no-token] [--no-browser]`."
