@@ -486,9 +486,10 @@ def _run_spots(self:RunData, sid:str) -> SpotData:
     rows = np.array([pos[b] for b in bcs])
     xy = coords[rows].astype(float) + float(attrs['patch_size_level0'])/2
     ck, notes = self.model.ck, []
+    ctx = dict(xy_um=xy*float(attrs['slide_mpp']), sample_ids=sid) if getattr(getattr(ck, 'run_spec', None), 'context', None) else {}   # a neighbour-context head reads the spots' positions
     d = SpotData(sid, Path(attrs['wsi_path']), float(attrs['slide_mpp']), np.asarray(bcs), xy, self.model.genes,
-                 ck.predict(F), store=store, rows=rows)
-    if self.model.text_space is not None: d.Z = self.model.text_space(F)
+                 ck.predict(F, **ctx), store=store, rows=rows)
+    if self.model.text_space is not None: d.Z = self.model.text_space(F, **ctx)
     co = self.cohort
     if co is not None and sid in co:
         from vri_text.data import DataError
