@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import patch
 
 from .core import Config, atomic_path, atomic_write, get_logger, sha256_file
 
@@ -22,7 +23,7 @@ __all__ = ['CKPT_FORMAT', 'HeadConfig', 'AlignHeadConfig', 'mlp', 'GeneHead', 'A
            'predict', 'text_space', 'save_checkpoint', 'safetensors_header', 'head_shapes', 'Checkpoint',
            'load_checkpoint']
 
-# %% ../nbs/04a_head.ipynb #a272e4fc
+# %% ../nbs/04a_head.ipynb #132f5bc5
 @dataclass
 class HeadConfig(Config):
     "Architecture of a gene head."
@@ -43,6 +44,7 @@ class AlignHeadConfig(Config):
     dropout:float=0.0 # dropout after each hidden ReLU
     batchnorm:bool=False # BatchNorm1d after each hidden Linear
 
+# %% ../nbs/04a_head.ipynb #cfbe120c
 def mlp(cfg, # a HeadConfig or AlignHeadConfig
        ):
     "The MLP of `cfg` as an `nn.Sequential` with `.config` set: [Linear (→ BatchNorm) → ReLU (→ Dropout)] per hidden width, then Linear."
@@ -60,6 +62,7 @@ def mlp(cfg, # a HeadConfig or AlignHeadConfig
     m.config = cfg.replace(hidden=tuple(int(h) for h in cfg.hidden))
     return m
 
+# %% ../nbs/04a_head.ipynb #9a105802
 def GeneHead(in_dim:int=1536, # feature dimension of the encoder
              n_genes:int=1000, # genes predicted
              hidden=(1024,), # width of each hidden layer; () gives a linear head
@@ -85,7 +88,7 @@ def init_head(cfg, # a HeadConfig or AlignHeadConfig
         torch.manual_seed(seed)
         return mlp(cfg)
 
-# %% ../nbs/04a_head.ipynb #3c41d0a8
+# %% ../nbs/04a_head.ipynb #b362a9fc
 @dataclass
 class Normalisation(Config):
     "Per-feature and per-gene mean/sd from the training spots (None: not standardised)."
@@ -102,24 +105,33 @@ class Normalisation(Config):
         xm, xs = ms(X) if features else (None, None)
         ym, ys = ms(Y) if targets else (None, None)
         return cls(xm, xs, ym, ys)
-    def x(self, X):
-        "Standardised features (float32)."
-        X = np.asarray(X, dtype=np.float32)
-        return X if self.x_mean is None else ((X - np.float32(self.x_mean))/np.float32(self.x_std)).astype(np.float32)
-    def y(self, Y):
-        "Standardised targets (float32)."
-        Y = np.asarray(Y, dtype=np.float32)
-        return Y if self.y_mean is None else ((Y - np.float32(self.y_mean))/np.float32(self.y_std)).astype(np.float32)
-    def y_inverse(self, Z):
-        "Targets back in their original units."
-        Z = np.asarray(Z, dtype=np.float32)
-        return Z if self.y_mean is None else (Z*np.float32(self.y_std) + np.float32(self.y_mean)).astype(np.float32)
-    def genes_subset(self, idx):
-        "The statistics for the genes at positions `idx` (in that order)."
-        if self.y_mean is None: return self.replace()
-        return self.replace(y_mean=[self.y_mean[i] for i in idx], y_std=[self.y_std[i] for i in idx])
 
-# %% ../nbs/04a_head.ipynb #1e8c7b55
+# %% ../nbs/04a_head.ipynb #91d61a7e
+@patch
+def x(self:Normalisation, X):
+    "Standardised features (float32)."
+    X = np.asarray(X, dtype=np.float32)
+    return X if self.x_mean is None else ((X - np.float32(self.x_mean))/np.float32(self.x_std)).astype(np.float32)
+
+@patch
+def y(self:Normalisation, Y):
+    "Standardised targets (float32)."
+    Y = np.asarray(Y, dtype=np.float32)
+    return Y if self.y_mean is None else ((Y - np.float32(self.y_mean))/np.float32(self.y_std)).astype(np.float32)
+
+@patch
+def y_inverse(self:Normalisation, Z):
+    "Targets back in their original units."
+    Z = np.asarray(Z, dtype=np.float32)
+    return Z if self.y_mean is None else (Z*np.float32(self.y_std) + np.float32(self.y_mean)).astype(np.float32)
+
+@patch
+def genes_subset(self:Normalisation, idx):
+    "The statistics for the genes at positions `idx` (in that order)."
+    if self.y_mean is None: return self.replace()
+    return self.replace(y_mean=[self.y_mean[i] for i in idx], y_std=[self.y_std[i] for i in idx])
+
+# %% ../nbs/04a_head.ipynb #de5aec3e
 def _forward(model, X, batch_size:int, out_dim:int):
     "Eval-mode forward of a module over rows of `X` in batches, on the model's device (NumPy out)."
     import torch
@@ -139,6 +151,7 @@ def predict(model, # a gene head
     if not np.isfinite(Xn).all(): raise ValueError(f"features contain {int((~np.isfinite(Xn)).sum())} NaN/inf values; recompute them before predicting")
     return normalisation.y_inverse(_forward(model, Xn, batch_size, model.config.out_dim))
 
+# %% ../nbs/04a_head.ipynb #e668526d
 def text_space(model, # gene head (standardised outputs)
                align, # alignment head
                X, # (n, D) raw features
@@ -151,7 +164,7 @@ def text_space(model, # gene head (standardised outputs)
     Z = _forward(seq, normalisation.x(X), batch_size, align.config.out_dim)
     return Z/np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
 
-# %% ../nbs/04a_head.ipynb #c46bf483
+# %% ../nbs/04a_head.ipynb #5fc89b34
 CKPT_FORMAT = 'vri_text.head/2'
 _OLD_FORMAT = 'vri_text.gene_head/1'
 
@@ -164,6 +177,7 @@ def _stem(path) -> Path:
     p = Path(path)
     return p.with_suffix('') if p.suffix in ('.json', '.safetensors') else p
 
+# %% ../nbs/04a_head.ipynb #0a1eda5f
 def save_checkpoint(path, # checkpoint stem; writes <stem>.safetensors and <stem>.json
                     model, # the gene head (with .config)
                     normalisation:Normalisation, # the statistics it was trained with
@@ -195,7 +209,7 @@ def save_checkpoint(path, # checkpoint stem; writes <stem>.safetensors and <stem
     with atomic_write(jpath, 'w') as f: json.dump(meta, f, indent=1)
     return jpath
 
-# %% ../nbs/04a_head.ipynb #c52e7843
+# %% ../nbs/04a_head.ipynb #1af73b04
 _ST_BYTES = {'F64': 8, 'F32': 4, 'F16': 2, 'BF16': 2, 'I64': 8, 'I32': 4, 'I16': 2, 'I8': 1, 'U8': 1, 'BOOL': 1} # safetensors dtype -> bytes
 _REDO = 're-save the checkpoint from its training run (never edit either file)'
 
@@ -225,6 +239,7 @@ def safetensors_header(path, # a .safetensors file
     if 8 + n + end != size: raise bad(f"its header describes {8 + n + end} bytes, the file holds {size}")
     return out
 
+# %% ../nbs/04a_head.ipynb #63677873
 def head_shapes(cfg, # a HeadConfig or AlignHeadConfig
                 prefix:str='', # prepended to every name, e.g. 'gene.'
                ) -> dict:
@@ -239,7 +254,7 @@ def head_shapes(cfg, # a HeadConfig or AlignHeadConfig
     out[f'{prefix}{i}.weight'], out[f'{prefix}{i}.bias'] = (int(cfg.out_dim), d), (int(cfg.out_dim),)
     return out
 
-# %% ../nbs/04a_head.ipynb #6d49dafd
+# %% ../nbs/04a_head.ipynb #ff3ea93b
 def _head_configs(meta:dict, jpath:Path):
     "The JSON's head configs, normalisation and run spec, their numbers checked; a ValueError naming the file otherwise."
     from vri_text.dataset import RunSpec
@@ -255,6 +270,7 @@ def _head_configs(meta:dict, jpath:Path):
     if acfg is not None and acfg.in_dim != hcfg.n_genes: raise ValueError(f"checkpoint {jpath}: the alignment head reads {acfg.in_dim} genes, the gene head predicts {hcfg.n_genes}; {_REDO}")
     return hcfg, acfg, norm, spec
 
+# %% ../nbs/04a_head.ipynb #6477ed95
 def _check_weights(hdr:dict, want:dict, wpath:Path, jpath:Path):
     "The weights file must hold exactly the tensors `want` (name -> shape): none missing, none extra, each its shape, floats (an int64 counter for batch norm)."
     missing, extra = sorted(set(want) - set(hdr)), sorted(set(hdr) - set(want))
@@ -263,6 +279,7 @@ def _check_weights(hdr:dict, want:dict, wpath:Path, jpath:Path):
     probs = ([f"missing {missing[:4]}"] if missing else []) + ([f"unexpected {extra[:4]}"] if extra else []) + wrong[:3] + kind[:3]
     if probs: raise ValueError(f"checkpoint {wpath}: its tensors do not fit the head {jpath.name} describes ({'; '.join(probs)}); {_REDO}")
 
+# %% ../nbs/04a_head.ipynb #0d15f036
 def _check_normalisation(norm:Normalisation, hcfg:HeadConfig, jpath:Path):
     "One finite mean and one positive finite sd per feature (x) and per gene (y), or none of either."
     for ax, n, what in (('x', hcfg.in_dim, 'features'), ('y', hcfg.n_genes, 'genes')):
@@ -276,6 +293,7 @@ def _check_normalisation(norm:Normalisation, hcfg:HeadConfig, jpath:Path):
             if not np.isfinite(a).all() or (k.endswith('std') and (a <= 0).any()):
                 raise ValueError(f"checkpoint {jpath}: normalisation {k} holds non-finite{' or non-positive' if k.endswith('std') else ''} values; {_REDO}")
 
+# %% ../nbs/04a_head.ipynb #ab9e3491
 def _check_finite(sd:dict, wpath:Path):
     "Every floating-point weight finite."
     import torch
@@ -283,7 +301,7 @@ def _check_finite(sd:dict, wpath:Path):
     if bad: raise ValueError(f"checkpoint {wpath}: {sum(bad.values())} weights are NaN or infinite (in {', '.join(sorted(bad)[:4])}), so it would predict NaN; "
                              "training diverged before this save: retrain it (e.g. with a lower learning rate) or use another seed's checkpoint")
 
-# %% ../nbs/04a_head.ipynb #8a4d2e61
+# %% ../nbs/04a_head.ipynb #d54df0a1
 @dataclass
 class Checkpoint:
     "A loaded head with everything needed to use it: genes, normalisation, run contract, and the alignment head if any."
@@ -317,6 +335,7 @@ class Checkpoint:
         if self.align is None: raise ValueError(f"checkpoint {self.path}: a gene head without an alignment head has no text space; use an aligned checkpoint (notebook 07)")
         return text_space(self.model, self.align, self.inputs(X, xy_um, sample_ids), self.normalisation, **kw)
 
+# %% ../nbs/04a_head.ipynb #2e11a3a7
 def _read_meta(jpath:Path) -> dict:
     "The checkpoint JSON, or a clear error for a missing, truncated or incomplete one."
     try: meta = json.loads(jpath.read_text())
@@ -325,6 +344,7 @@ def _read_meta(jpath:Path) -> dict:
     if not isinstance(meta, dict): raise ValueError(f"checkpoint {jpath}: the JSON is not an object; {_REDO}")
     return meta
 
+# %% ../nbs/04a_head.ipynb #60ae02e6
 def _legacy_meta(meta:dict, jpath:Path) -> dict:
     "Metadata of a first-format checkpoint in today's layout, with a warning saying what is assumed."
     from vri_text.dataset import RunSpec
@@ -339,6 +359,7 @@ def _legacy_meta(meta:dict, jpath:Path) -> dict:
                  f"normalisation {spec.normalization} with target_sum {spec.target_sum:g}; re-save it to record its real settings")
     return dict(meta, kind='gene', align_head=None, run_spec=spec.to_dict(), objective={})
 
+# %% ../nbs/04a_head.ipynb #235d20c4
 def load_checkpoint(path, # stem, .json or .safetensors path of a checkpoint
                     genes=None, # gene names to predict, in this order (None: the checkpoint's)
                     device:str='cpu', # where to put the heads
