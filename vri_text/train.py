@@ -45,7 +45,7 @@ class TrainConfig(Config):
         "The `HeadConfig` these settings give for `in_dim` features and `n_genes` genes."
         return HeadConfig(in_dim, n_genes, tuple(self.hidden), self.dropout, self.batchnorm)
 
-# %% ../nbs/04b_baseline.ipynb #ccaaf8c3
+# %% ../nbs/04b_baseline.ipynb #2e5b99ce
 SPLITS = ('train', 'val', 'test')
 
 def split_indices(sample_ids, # (N,) sample id of each spot
@@ -65,6 +65,7 @@ def split_indices(sample_ids, # (N,) sample id of each spot
         if len(out[k]) == 0: raise ValueError(f"split {k!r} is empty: no sample with spots is assigned to it (samples per split: " + str({s: sorted(x for x, v in splits.items() if v == s) for s in SPLITS}) + ')')
     return out
 
+# %% ../nbs/04b_baseline.ipynb #65c387e8
 def check_inputs(X, # (N, D) features
                  Y, # (N, G) targets
                  idx:dict, # split name -> row indices ('train' and 'val' required)
@@ -114,7 +115,7 @@ class Objective(Config):
 FREEZE = ('none', 'hidden', 'gene_head')
 MSE = Objective   # the baseline objective, by name
 
-# %% ../nbs/04b_baseline.ipynb #3d1024ea
+# %% ../nbs/04b_baseline.ipynb #b53331b4
 _DROPOUT_SEED = 0x5EED
 
 def _batch_slices(n:int, bs:int) -> list:
@@ -123,6 +124,7 @@ def _batch_slices(n:int, bs:int) -> list:
     if len(sl) > 1 and sl[-1].stop - sl[-1].start == 1: sl = sl[:-1]
     return sl
 
+# %% ../nbs/04b_baseline.ipynb #a662567f
 def _stacked_forward(template, P:dict, B:dict, x, train:bool, dgens=None):
     "Forward all members: `x` is (E, b, D) or shared (b, D); returns (E, b, out)."
     import torch, torch.nn as nn
@@ -151,6 +153,7 @@ def _stacked_forward(template, P:dict, B:dict, x, train:bool, dgens=None):
         else: raise TypeError(f'no stacked forward for layer {type(m).__name__}')
     return h
 
+# %% ../nbs/04b_baseline.ipynb #3c78ea00
 def _clip_per_member(params:list, max_norm:float):
     "Scale each member's gradients of `params` so their total L2 norm is at most `max_norm` (as `clip_grad_norm_`)."
     import torch
@@ -162,7 +165,7 @@ def _clip_per_member(params:list, max_norm:float):
     for g in grads: g.mul_(coef.view(-1, *[1]*(g.dim() - 1)))
     return total
 
-# %% ../nbs/04b_baseline.ipynb #5a7e3c19
+# %% ../nbs/04b_baseline.ipynb #3a8ec08a
 class _Stopper:
     "Early-stopping bookkeeping for one member: best score, its epoch, epochs since, still active."
     def __init__(self, patience, min_delta): self.best, self.epoch, self.bad, self.active, self.p, self.d = -math.inf, 0, 0, True, patience, min_delta
@@ -177,6 +180,7 @@ class _Stopper:
         if self.bad >= self.p: self.active = False
         return False
 
+# %% ../nbs/04b_baseline.ipynb #b1c3d1b4
 class _Stack:
     "The members of one head kind, stacked: template module, parameters P, buffers B."
     def __init__(self, heads:list, dev, trainable=None):
@@ -192,9 +196,7 @@ class _Stack:
         m = mlp(self.cfg); m.load_state_dict({k: v.cpu() for k, v in state.items()})
         return m.eval()
 
-_NO_VAL_MSG = ("the validation score was undefined (NaN) at every eligible epoch: every gene is constant in the validation targets or "
-               "in the predictions (or, for a text objective monitored by cosine, no validation spot has a caption); check the 'val' split")
-
+# %% ../nbs/04b_baseline.ipynb #9ae4f716
 @dataclass
 class SeedRun:
     "One seed's training: per-epoch history, the epoch chosen on validation and the restored heads."
@@ -233,6 +235,7 @@ class SeedRun:
         if self.start: out.update(start_val=self.start.get('val_corr', np.nan), start_test=self.start.get('test_corr', np.nan))
         return out
 
+# %% ../nbs/04b_baseline.ipynb #d091b073
 @dataclass
 class FitResult:
     "Runs of one or more seeds sharing data, config, objective and normalisation."
@@ -245,7 +248,7 @@ class FitResult:
     def __getitem__(self, i): return self.runs[i]
     def __len__(self): return len(self.runs)
 
-# %% ../nbs/04b_baseline.ipynb #7c9d2f35
+# %% ../nbs/04b_baseline.ipynb #b90970a2
 def _starting_heads(init, seeds:list, hcfg:HeadConfig):
     "Per-seed starting gene heads (None: from scratch) and the normalisation they were trained with."
     if init is None: return [init_head(hcfg, s) for s in seeds], None
@@ -266,6 +269,7 @@ def _starting_heads(init, seeds:list, hcfg:HeadConfig):
         m = mlp(heads[s].config); m.load_state_dict(heads[s].state_dict()); out.append(m)
     return out, (norms[0] if norms else None)
 
+# %% ../nbs/04b_baseline.ipynb #f24da4a6
 def fit(X, # (N, D) features (NumPy)
         Y, # (N, G) targets
         idx:dict, # split -> row indices; 'train', 'val' required, 'test' optional
@@ -313,7 +317,7 @@ def fit(X, # (N, D) features (NumPy)
     opt = torch.optim.Adam(groups, lr=cfg.lr)
     return _train(Xt, Yt, Tt, Mt, rows, cfg, obj, seeds, gene, al, opt, norm, dev, t0, init is not None, verbose)
 
-# %% ../nbs/04b_baseline.ipynb #9e1f7b64
+# %% ../nbs/04b_baseline.ipynb #02cf62c8
 def _score(gene:_Stack, al, Xt, Yt, Tt, Mt, rows:dict, split:str, bs:int):
     "(mean gene corr (E,), mean cosine (E,) or None) of every member on `split` (NaN when the split is absent)."
     import torch
@@ -329,6 +333,10 @@ def _score(gene:_Stack, al, Xt, Yt, Tt, Mt, rows:dict, split:str, bs:int):
         Z = al(pred[:, m], False)
         cos = torch.nn.functional.cosine_similarity(Z, Tt[r][m][None], dim=-1).mean(1)
     return corr, cos.cpu().numpy()
+
+# %% ../nbs/04b_baseline.ipynb #62b41e63
+_NO_VAL_MSG = ("the validation score was undefined (NaN) at every eligible epoch: every gene is constant in the validation targets or "
+               "in the predictions (or, for a text objective monitored by cosine, no validation spot has a caption); check the 'val' split")
 
 def _train(Xt, Yt, Tt, Mt, rows, cfg, obj, seeds, gene, al, opt, norm, dev, t0, started:bool, verbose:bool) -> FitResult:
     "The training loop over epochs and batches, all members at once."
@@ -382,6 +390,7 @@ def _train(Xt, Yt, Tt, Mt, rows, cfg, obj, seeds, gene, al, opt, norm, dev, t0, 
                     align=al.unstack(best[e][1]) if text else None, start=start[e]) for e, s in enumerate(seeds)]
     return FitResult(runs, cfg, norm, gene.cfg, time.perf_counter() - t0, obj)
 
+# %% ../nbs/04b_baseline.ipynb #f8bd96b9
 def train_ensemble(X, # (N, D) features (NumPy)
                    Y, # (N, G) targets
                    idx:dict, # split -> row indices; 'train', 'val' required, 'test' optional
@@ -394,7 +403,7 @@ def train_ensemble(X, # (N, D) features (NumPy)
     "The baseline: `fit` with the MSE objective, from scratch."
     return fit(X, Y, idx, cfg, seeds, sample_ids=sample_ids, verbose=verbose)
 
-# %% ../nbs/04b_baseline.ipynb #f6e2f3af
+# %% ../nbs/04b_baseline.ipynb #36072e04
 def seed_table(runs, # SeedRun list (e.g. a FitResult)
               ):
     "One row per seed: the poster's final/best/best epoch, plus the val-chosen epoch and its test correlation."
@@ -413,6 +422,7 @@ def format_seed_table(df, # a seed_table
     return show.rename(columns={'final': 'final (test)', 'best': 'best (test, poster)', 'best_epoch': 'best epoch',
                                 'val_epoch': 'val-chosen epoch', 'test_at_val': 'test @ val-chosen'})
 
+# %% ../nbs/04b_baseline.ipynb #18dba4de
 def history_frame(runs, # SeedRun list
                  ):
     "Tidy per-epoch history: seed, epoch and every recorded column."
@@ -436,6 +446,7 @@ def plot_curves(runs, # SeedRun list
     fig.tight_layout()
     return fig
 
+# %% ../nbs/04b_baseline.ipynb #ee639019
 def save_fit(fit:FitResult, # the runs to save
              out_dir, # folder (created)
              run_spec, # vri_text.dataset.RunSpec of the data (genes in output order); saved in every checkpoint
