@@ -25,7 +25,7 @@ __all__ = ['SPLIT_NAMES', 'RIDGE_ALPHAS', 'NUMERICS', 'Folds', 'sample_table', '
            'hest_gene_r', 'HestResult', 'hest_benchmark', 'cohort_counts', 'hest_bench_arrays', 'hest_bench_benchmark',
            'hest_bench_positions', 'plot_cv']
 
-# %% ../nbs/04c_evaluation.ipynb #06b9468c
+# %% ../nbs/04c_evaluation.ipynb #2d849579
 SPLIT_NAMES = ('train', 'val', 'test')
 
 class Folds(list):
@@ -43,6 +43,7 @@ class Folds(list):
         sizes = ', '.join('/'.join(str(len(getattr(s, k))) for k in SPLIT_NAMES) for s in self[:6])
         return f"Folds({self.label!r}: {len(self)} folds, train/val/test samples {sizes}{' ...' if len(self) > 6 else ''})"
 
+# %% ../nbs/04c_evaluation.ipynb #be89e385
 def _missing(v) -> bool: return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v.strip() in ('', 'nan', 'None'))
 
 def sample_table(cohort_or_table, # a Cohort, a DataFrame with sample_id[, patient_id], or {sample_id: patient_id}
@@ -61,6 +62,7 @@ def sample_table(cohort_or_table, # a Cohort, a DataFrame with sample_id[, patie
     if dup: raise DataError(f"duplicate sample ids {dup[:10]}; each sample must appear once")
     return t.reset_index(drop=True)
 
+# %% ../nbs/04c_evaluation.ipynb #81ae457c
 def _groups(t, who:str) -> tuple[dict, str]:
     "Group samples by patient where known, else by sample (logging how many lack a patient)."
     n_miss = int(t.patient_id.isna().sum())
@@ -84,7 +86,7 @@ def _balanced(keys:list, sizes:dict, k:int, rng) -> dict:
         j = int(np.argmin(load)); out[g] = j; load[j] += sizes[g]
     return out
 
-# %% ../nbs/04c_evaluation.ipynb #f0259957
+# %% ../nbs/04c_evaluation.ipynb #57ae64ab
 def kfold_splits(cohort_or_table, # a Cohort, a DataFrame (sample_id, patient_id) or {sample: patient}
                  k:int|None=5, # number of folds; None: one fold per patient (leave-one-patient-out)
                  *,
@@ -119,6 +121,7 @@ def kfold_splits(cohort_or_table, # a Cohort, a DataFrame (sample_id, patient_id
     loo = k == len(keys)
     return Folds(folds, f"leave-one-{by}-out ({k} folds)" if loo else f"{k}-fold by {by} (seed {seed})")
 
+# %% ../nbs/04c_evaluation.ipynb #1118bdb5
 def poster_split(cohort_or_table, # a Cohort, a DataFrame (sample_id, patient_id) or {sample: patient}
                  *,
                  seed:int=0, # seed of vri_text.data.split_cohort
@@ -138,7 +141,7 @@ def poster_split(cohort_or_table, # a Cohort, a DataFrame (sample_id, patient_id
     sp = split_cohort(samples, fractions, seed=seed)
     return Folds([sp], f"one split ({'/'.join(str(int(f)) for f in fractions)} by {sp.by}, seed {seed}; no fold-to-fold spread)")
 
-# %% ../nbs/04c_evaluation.ipynb #1be96aaa
+# %% ../nbs/04c_evaluation.ipynb #713d5362
 def _fold_idx(sample_ids, splits, f:int) -> dict:
     "Row indices of each split of fold `f` (every spot's sample must be in the fold)."
     named = {s for k in SPLIT_NAMES for s in getattr(splits, k)}
@@ -148,6 +151,7 @@ def _fold_idx(sample_ids, splits, f:int) -> dict:
     if not len(idx['test']): raise DataError(f"fold {f}: no spot belongs to its test samples {list(splits.test)[:5]}")
     return idx
 
+# %% ../nbs/04c_evaluation.ipynb #c6a35338
 def mlp_fit(cfg=None, # a vri_text.train.TrainConfig (None: its defaults)
            ):
     "A fit callable for `cross_validate`: the MLP head of `vri_text.train`, all seeds batched in one ensemble."
@@ -160,6 +164,7 @@ def mlp_fit(cfg=None, # a vri_text.train.TrainConfig (None: its defaults)
     fit.cfg = cfg
     return fit
 
+# %% ../nbs/04c_evaluation.ipynb #4d155939
 def _as_preds(out, n_seeds:int, shape:tuple, f:int):
     "Split a fit's output into (S, n_test, G) predictions and per-seed info dicts."
     info = None
@@ -171,7 +176,7 @@ def _as_preds(out, n_seeds:int, shape:tuple, f:int):
         raise ValueError(f"fold {f}: the fit returned predictions of shape {P.shape}; expected (seeds, test spots, genes) = {(n_seeds,) + shape}")
     return P, info
 
-# %% ../nbs/04c_evaluation.ipynb #8d188228
+# %% ../nbs/04c_evaluation.ipynb #dd8cb2d5
 def cross_validate(X, # (N, D) features
                    Y, # (N, G) targets
                    sample_ids, # (N,) sample of each spot
@@ -221,13 +226,14 @@ def cross_validate(X, # (N, D) features
     out.attrs['runs'] = [dict(method=method, **d) for d in runs]   # plain dicts: pandas compares attrs when concatenating
     return out
 
+# %% ../nbs/04c_evaluation.ipynb #6b6f3e39
 def run_table(tidy, # table from cross_validate
              ):
     "The fit's per-(fold, seed) training summaries (the poster's final/best/best epoch and the validation-chosen epoch), if it gave any."
     import pandas as pd
     return pd.DataFrame(tidy.attrs.get('runs', []))
 
-# %% ../nbs/04c_evaluation.ipynb #a59f0de8
+# %% ../nbs/04c_evaluation.ipynb #f8623e78
 def sample_scores(tidy, # table from cross_validate
                  ):
     "One row per (method, fold, sample): mean over genes, then over seeds (seeds nested in the sample)."
@@ -243,6 +249,7 @@ def fold_scores(tidy, # table from cross_validate
     s = sample_scores(tidy).groupby(['method', 'fold'], sort=False)['score']
     return s.agg(score='mean', n_samples='size').reset_index()
 
+# %% ../nbs/04c_evaluation.ipynb #1b9f9301
 def bootstrap_ci(values, # (n,) one value per unit (e.g. held-out sample)
                  groups=None, # (n,) cluster of each value (e.g. patient); resampled whole. None: each value alone
                  *,
@@ -264,10 +271,17 @@ def bootstrap_ci(values, # (n,) one value per unit (e.g. held-out sample)
     a = (1 - level)/2
     return float(np.quantile(stats, a)), float(np.quantile(stats, 1 - a))
 
+# %% ../nbs/04c_evaluation.ipynb #e9a3a39a
 def _units(s, by:str):
     if by not in ('sample', 'patient'): raise ValueError(f"by must be 'sample' or 'patient', got {by!r}")
     return None if by == 'sample' else s['patient'].to_numpy()
 
+def _summary_text(r, level) -> str:
+    spread = f"{r.fold_mean:.3f} ± {r.fold_sd:.3f} across {r.n_folds} folds" if r.n_folds > 1 else f"{r.fold_mean:.3f} on one split (no fold spread)"
+    return (f"{r.method}: {r.mean:.3f} ({level:.0%} CI {r.ci_lo:.3f}–{r.ci_hi:.3f}, bootstrap over {r.n_samples if r.ci_by == 'sample' else r.n_patients} "
+            f"held-out {r.ci_by}s); {spread}; " + (f"seeds nested (sd across {r.n_seeds} seeds {r.seed_sd:.4f})" if r.n_seeds > 1 else "one seed"))
+
+# %% ../nbs/04c_evaluation.ipynb #b82e3816
 def summarise(tidy, # table from cross_validate (one or more methods)
               *,
               by:str='sample', # bootstrap unit: 'sample' or 'patient' (patients resampled whole)
@@ -291,18 +305,14 @@ def summarise(tidy, # table from cross_validate (one or more methods)
     out['text'] = [_summary_text(r, level) for r in out.itertuples()]
     return out
 
-def _summary_text(r, level) -> str:
-    spread = f"{r.fold_mean:.3f} ± {r.fold_sd:.3f} across {r.n_folds} folds" if r.n_folds > 1 else f"{r.fold_mean:.3f} on one split (no fold spread)"
-    return (f"{r.method}: {r.mean:.3f} ({level:.0%} CI {r.ci_lo:.3f}–{r.ci_hi:.3f}, bootstrap over {r.n_samples if r.ci_by == 'sample' else r.n_patients} "
-            f"held-out {r.ci_by}s); {spread}; " + (f"seeds nested (sd across {r.n_seeds} seeds {r.seed_sd:.4f})" if r.n_seeds > 1 else "one seed"))
-
+# %% ../nbs/04c_evaluation.ipynb #278e1493
 def per_seed(tidy, # table from cross_validate
             ):
     "The poster-style table: one row per (method, seed), the mean over all held-out samples of that seed's score."
     g = tidy.groupby(['method', 'seed', 'sample'], sort=False)['r'].mean().groupby(['method', 'seed'], sort=False)
     return g.mean().rename('score').reset_index()
 
-# %% ../nbs/04c_evaluation.ipynb #e926bb2c
+# %% ../nbs/04c_evaluation.ipynb #f1e335e3
 def _paired(a, b, na:str, nb:str):
     "Sample scores of two methods, matched on the same held-out samples in the same folds."
     sa, sb = sample_scores(a), sample_scores(b)
@@ -313,6 +323,7 @@ def _paired(a, b, na:str, nb:str):
     if len(moved): raise DataError(f"samples {moved['sample'].tolist()[:5]} were held out in different folds by {na} and {nb}; pass the same `folds` to cross_validate for both")
     return m.rename(columns={'fold_a': 'fold', 'patient_a': 'patient'})
 
+# %% ../nbs/04c_evaluation.ipynb #99ab12d3
 def compare(table_a, # cross_validate table of method A
             table_b, # cross_validate table of method B (same folds)
             *,
@@ -335,6 +346,7 @@ def compare(table_a, # cross_validate table of method A
     out['conclusion'] = comparison_text(out)
     return out
 
+# %% ../nbs/04c_evaluation.ipynb #69591184
 def comparison_text(c:dict, # a row from compare / paired_folds
                    ) -> str:
     "The sentence a comparison supports: 'no detectable difference' when the interval covers 0."
@@ -344,7 +356,7 @@ def comparison_text(c:dict, # a row from compare / paired_folds
     if c['ci_lo'] <= 0 <= c['ci_hi']: return f"No detectable difference between {a} and {b}: {ci}."
     return f"{a} {'outperforms' if c['diff'] > 0 else 'underperforms'} {b}: {ci}."
 
-# %% ../nbs/04c_evaluation.ipynb #755e08f1
+# %% ../nbs/04c_evaluation.ipynb #a65522d9
 def paired_folds(tidy, # cross_validate tables of several methods, concatenated (same folds)
                  baseline:str, # the method every other one is compared with
                  *,
@@ -369,6 +381,7 @@ def paired_folds(tidy, # cross_validate tables of several methods, concatenated 
         rows.append(c)
     return pd.DataFrame(rows).drop(columns='adjust_note')
 
+# %% ../nbs/04c_evaluation.ipynb #df9e36e5
 def paired_conclusion(pf, # table from paired_folds
                      ) -> str:
     "One paragraph from `paired_folds`: which methods differ detectably from the baseline and which do not."
@@ -384,14 +397,15 @@ def paired_conclusion(pf, # table from paired_folds
     if len(none): s.append(f"No detectable difference: {fmt(none)}.")
     return ' '.join(s)
 
-# %% ../nbs/04c_evaluation.ipynb #d4e7d363
-RIDGE_ALPHAS = tuple(float(a) for a in 10.0**np.arange(-4, 3.01, 0.5)) # ridge penalties per training spot (alpha = a * n_train)
-
+# %% ../nbs/04c_evaluation.ipynb #4d18a7b0
 def linear_fit(cfg=None, # a vri_text.train.TrainConfig; its hidden layers are dropped (None: its defaults)
               ):
     "A fit callable for `cross_validate`: the linear head (no hidden layer) trained by the same engine as the MLP."
     from vri_text.train import TrainConfig
     return mlp_fit((cfg or TrainConfig()).replace(hidden=(), dropout=0.0, batchnorm=False))
+
+# %% ../nbs/04c_evaluation.ipynb #98e71fee
+RIDGE_ALPHAS = tuple(float(a) for a in 10.0**np.arange(-4, 3.01, 0.5)) # ridge penalties per training spot (alpha = a * n_train)
 
 def ridge_fit(alphas=RIDGE_ALPHAS, # penalties to try, per training spot (alpha = a * n_train)
              ):
@@ -418,7 +432,7 @@ def ridge_fit(alphas=RIDGE_ALPHAS, # penalties to try, per training spot (alpha 
     fit.alphas = alphas
     return fit
 
-# %% ../nbs/04c_evaluation.ipynb #17dfaa28
+# %% ../nbs/04c_evaluation.ipynb #594fdde2
 def with_validation(folds, # Folds/list of Splits with no validation part (e.g. HEST-Bench's split files)
                     *,
                     val_frac:float=0.15, # share of each training part's samples moved to validation (at least one sample)
@@ -443,6 +457,7 @@ def with_validation(folds, # Folds/list of Splits with no validation part (e.g. 
                           fractions=(len(tr), len(val), len(sp.test))))
     return Folds(out, (getattr(folds, 'label', '') or f'{len(folds)} folds') + f', validation {val_frac:.0%} of training samples (seed {seed})')
 
+# %% ../nbs/04c_evaluation.ipynb #267db5cd
 def compare_fits(X, # (N, D) features
                  Y, # (N, G) targets
                  sample_ids, # (N,) sample of each spot
@@ -480,7 +495,7 @@ def context_fit(fit, # a fit callable for cross_validate (mlp_fit(cfg), linear_f
     go.context, go.cfg = ctx, getattr(fit, 'cfg', None)
     return go
 
-# %% ../nbs/04c_evaluation.ipynb #e09e0995
+# %% ../nbs/04c_evaluation.ipynb #fc7c6851
 def _detected_frac_ok(counts, rows, min_cells_pct:float):
     "Genes with a non-zero count in >= ceil(min_cells_pct * spots) of the given rows (scanpy's filter_genes(min_cells=...))."
     import scipy.sparse as sp
@@ -488,6 +503,7 @@ def _detected_frac_ok(counts, rows, min_cells_pct:float):
     n = np.asarray((C > 0).sum(0)).ravel() if sp.issparse(C) else (np.asarray(C) > 0).sum(0)
     return n >= np.ceil(min_cells_pct*len(rows))
 
+# %% ../nbs/04c_evaluation.ipynb #b92a7b7b
 def hest_genes(counts, # (N, G) raw counts (or log1p of them), dense or scipy sparse
                sample_ids, # (N,) sample of each spot
                genes, # (G,) gene names of the columns
@@ -547,7 +563,7 @@ def hest_probe(X_train, # (n, D) training features
     W = np.linalg.solve(Ptr.T @ Ptr + alpha*np.eye(q), Ptr.T @ Ytr)
     return Pte @ W
 
-# %% ../nbs/04c_evaluation.ipynb #612934a5
+# %% ../nbs/04c_evaluation.ipynb #f6cdd1a6
 def hest_probe_sklearn(X_train, # (n, D) training features (cast to float32, as HEST's embedding files hold them)
                        Y_train, # (n, G) training targets (log1p counts, float64 as HEST reads them)
                        X_test, # (m, D) test features
@@ -574,6 +590,7 @@ def hest_probe_sklearn(X_train, # (n, D) training features (cast to float32, as 
                  alpha=100/(q*Ytr.shape[1]), sklearn=sklearn.__version__)
     return ridge.predict(Pte), facts
 
+# %% ../nbs/04c_evaluation.ipynb #2f1e9d52
 def hest_gene_r(pred, # (m, G) predictions
                 Y, # (m, G) measured targets
                ) -> np.ndarray:
@@ -584,7 +601,7 @@ def hest_gene_r(pred, # (m, G) predictions
         warnings.simplefilter('ignore')   # scipy warns on constant input; the NaN is counted and logged by the caller
         return np.array([pearsonr(Y[:, j], pred[:, j])[0] for j in range(Y.shape[1])], np.float64)
 
-# %% ../nbs/04c_evaluation.ipynb #e0925f77
+# %% ../nbs/04c_evaluation.ipynb #87d8b66b
 @dataclass
 class HestResult:
     "HEST-Benchmark protocol results: per fold, per gene and per held-out sample, with the numerics that made them."
@@ -603,10 +620,12 @@ class HestResult:
         return (f"HEST-Benchmark protocol ({self.numerics} numerics): {self.mean:.4f} ± {self.sd:.4f} (mean ± sd over {len(self.folds)} folds "
                 f"of the mean Pearson over {len(next(iter(self.genes.values())))} genes; {self.label})")
 
+# %% ../nbs/04c_evaluation.ipynb #6863bcd0
 def _in_order(sample_ids, samples) -> np.ndarray:
     "Row indices of `samples`, sample by sample in the order given (HEST stacks a split file's samples in its order)."
     return np.concatenate([np.flatnonzero(sample_ids == s) for s in samples] + [np.zeros(0, int)]).astype(int)
 
+# %% ../nbs/04c_evaluation.ipynb #089ec665
 def _fold_probe(Xtr, Ytr, Xte, Yte, numerics:str, n_components:int, seed:int, f:int, n_genes:int):
     "One fold of the protocol: predictions, per-gene r over the fold's test spots, the fold's mean and the probe's facts."
     if numerics == 'hest':
@@ -620,6 +639,7 @@ def _fold_probe(Xtr, Ytr, Xte, Yte, numerics:str, n_components:int, seed:int, f:
                          + ("the fold's mean is NaN, as in HEST" if numerics == 'hest' else "left out of the mean"))
     return pred, r, dict(pearson_mean=mean, n_undefined=und, **facts)
 
+# %% ../nbs/04c_evaluation.ipynb #47182e60
 def _versions(numerics:str) -> dict:
     import scipy
     out = dict(numpy=np.__version__, scipy=scipy.__version__)
@@ -710,7 +730,7 @@ def cohort_counts(cohort, # a Cohort (or any iterable of Samples)
     inv = np.empty(len(sample_ids), int); inv[np.concatenate(order)] = np.arange(len(sample_ids))
     return M[inv], list(genes)
 
-# %% ../nbs/04c_evaluation.ipynb #2f949435
+# %% ../nbs/04c_evaluation.ipynb #1afab847
 def hest_bench_arrays(task, # a vri_text.hest.HestBenchTask
                       features, # an encoder's feature folder (<dir>/<sample_id>.h5, extract_features' layout) or {sample_id: (X, barcodes)}
                      ) -> SimpleNamespace:
@@ -727,6 +747,7 @@ def hest_bench_arrays(task, # a vri_text.hest.HestBenchTask
         Xs.append(np.asarray(F, np.float32)); Cs.append(C); sids += [s]*len(bc); bcs += list(bc)
     return SimpleNamespace(X=np.concatenate(Xs), counts=np.concatenate(Cs), sample_ids=np.array(sids), barcodes=np.array(bcs), genes=list(task.genes))
 
+# %% ../nbs/04c_evaluation.ipynb #10db1982
 def hest_bench_benchmark(task, # a vri_text.hest.HestBenchTask
                          features, # an encoder's feature folder or {sample_id: (X, barcodes)} (see hest_bench_arrays)
                          *,
@@ -740,7 +761,7 @@ def hest_bench_benchmark(task, # a vri_text.hest.HestBenchTask
     return hest_benchmark(a.X, a.counts, a.sample_ids, genes=a.genes, gene_list=a.genes, folds=folds, n_genes=len(a.genes),
                           n_components=n_components, numerics=numerics, method=method)
 
-# %% ../nbs/04c_evaluation.ipynb #c5a2e9aa
+# %% ../nbs/04c_evaluation.ipynb #614947dc
 def _store_mpp(f, target_mpp:float):
     "Level-0 microns per pixel an open patch store records: vri_text's slide_mpp, else HEST's patch_size (level-0 pixels of one patch), else None."
     if 'slide_mpp' in f.attrs: return float(f.attrs['slide_mpp'])
@@ -748,6 +769,7 @@ def _store_mpp(f, target_mpp:float):
         if 'patch_size' in a: return f['img'].shape[1]*target_mpp/float(np.ravel(a['patch_size'])[0])
     return None
 
+# %% ../nbs/04c_evaluation.ipynb #211591b2
 def hest_bench_positions(task, # a vri_text.hest.HestBenchTask
                          sample_ids, # (N,) sample of each spot (e.g. hest_bench_arrays' sample_ids)
                          barcodes, # (N,) barcode of each spot
