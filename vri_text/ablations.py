@@ -18,7 +18,7 @@ from .train import TrainConfig, train_ensemble
 __all__ = ['RIDGE', 'AblationGrid', 'ablation_grid', 'ablation_variants', 'run_ablations', 'save_table', 'load_table',
            'paired_comparison', 'plot_ablations', 'conclusion', 'run_ablations_cv', 'ablation_study']
 
-# %% ../nbs/05_ablations.ipynb #3634a3b1
+# %% ../nbs/05_ablations.ipynb #57052fae
 _log = get_logger('ablations')
 
 @dataclass
@@ -35,6 +35,7 @@ def ablation_grid(scale:Scale) -> AblationGrid:
     if scale.name == 'tiny': return AblationGrid(depth=(0, 2), width=(64,), dropout=(0.3,), batchnorm=(True,))
     return AblationGrid()
 
+# %% ../nbs/05_ablations.ipynb #c6c64ab9
 def ablation_variants(base:TrainConfig, # the baseline settings
                       grid:AblationGrid, # levels per factor
                      ) -> list:
@@ -49,7 +50,7 @@ def ablation_variants(base:TrainConfig, # the baseline settings
     if same: raise ValueError(f"ablation levels {same} equal the baseline; drop them from the grid (the baseline is always run)")
     return out
 
-# %% ../nbs/05_ablations.ipynb #7dfbaa7a
+# %% ../nbs/05_ablations.ipynb #b657ad58
 def run_ablations(X, # (N, D) features
                   Y, # (N, G) targets
                   idx:dict, # split -> row indices
@@ -70,6 +71,7 @@ def run_ablations(X, # (N, D) features
                              dropout=cfg.dropout, batchnorm=cfg.batchnorm, seconds=fit.seconds/len(fit)))
     return pd.DataFrame(rows)
 
+# %% ../nbs/05_ablations.ipynb #5faf7324
 def save_table(df, # a results table
                path, # .csv file
               ) -> Path:
@@ -84,7 +86,7 @@ def load_table(path, # .csv written by save_table
     import pandas as pd
     return pd.read_csv(path, dtype={'level': str, 'factor': str, 'hidden': str})
 
-# %% ../nbs/05_ablations.ipynb #f999c9ed
+# %% ../nbs/05_ablations.ipynb #2556ab68
 def _holm(p):
     "Holm-Bonferroni adjusted p-values (NaN stays NaN)."
     p = np.asarray(p, dtype=float); out = np.full_like(p, np.nan)
@@ -95,6 +97,7 @@ def _holm(p):
     out[order] = adj
     return out
 
+# %% ../nbs/05_ablations.ipynb #88047e7a
 def paired_comparison(df, # table from run_ablations
                       metric:str='test_at_val', # column compared
                      ):
