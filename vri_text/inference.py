@@ -18,7 +18,7 @@ log = get_logger('inference')
 # %% auto #0
 __all__ = ['log', 'hex_spots', 'he_only_sample', 'virtual_rna', 'plot_virtual', 'query_key', 'text_query']
 
-# %% ../nbs/08_inference.ipynb #62b2392b
+# %% ../nbs/08_inference.ipynb #512b91e6
 def hex_spots(wsi, # slide path (any format openslide reads)
               mpp:float, # microns per pixel at level 0
               pitch_um:float=100.0, # centre-to-centre distance (Visium: 100 um)
@@ -43,6 +43,7 @@ def hex_spots(wsi, # slide path (any format openslide reads)
             if mask[ty, tx]: bcs.append(f'r{r:03d}c{c:03d}'); xy.append((x, y))
     return bcs, np.array(xy, dtype=float).reshape(-1, 2)
 
+# %% ../nbs/08_inference.ipynb #76c46fb9
 def he_only_sample(wsi, # slide path
                    sample_id:str|None=None, # id (default: the file's stem)
                    mpp:float|None=None, # um/px at level 0; None: the slide's metadata
@@ -62,7 +63,7 @@ def he_only_sample(wsi, # slide path
     log.info(f"{sid}: {len(bcs)} spots on tissue ({pitch_um:g} um hexagonal grid) of {wsi.name} ({W} x {H} px at {mpp:.4g} um/px)")
     return Sample(sid, a, wsi, mpp, None, 'he-only')
 
-# %% ../nbs/08_inference.ipynb #2e73177b
+# %% ../nbs/08_inference.ipynb #40e8d5db
 def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_only_sample
                 checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded vri_text.head.Checkpoint
                 work_dir, # folder for the patch store and features
@@ -107,6 +108,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
                                wsi=str(sample.wsi_path), mpp=float(sample.mpp), n_dropped=int(sample.n_spots - len(bcs)))
     return out
 
+# %% ../nbs/08_inference.ipynb #62f3b539
 def plot_virtual(adata, # from virtual_rna
                  genes, # genes to map, or obs columns (e.g. the 'query: <text>' maps of text_query)
                  measured=None, # optional AnnData/DataFrame of measured (normalised) expression at the same barcodes
@@ -134,11 +136,12 @@ def plot_virtual(adata, # from virtual_rna
     fig.tight_layout()
     return fig
 
-# %% ../nbs/08_inference.ipynb #8a1f0c02
+# %% ../nbs/08_inference.ipynb #3e883f71
 def query_key(query:str) -> str:
     "The `obs` column of a text query's map ('/' would nest the column in an .h5ad file, so it becomes '_')."
     return 'query: ' + query.replace('/', '_')
 
+# %% ../nbs/08_inference.ipynb #87af094f
 def text_query(adata, # virtual RNA of an aligned checkpoint (virtual_rna, or infer_slide's .h5ad): obsm['text_space']
                queries, # a text query, or a list of them (repeats are mapped once)
                text_encoder=None, # a TextEncoder, a SentenceTransformer id or folder; None: the one the checkpoint's run_spec names
