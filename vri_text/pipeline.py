@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import patch
 
 from .core import NOTE, Config, atomic_path, atomic_write, get_logger, log_to, run_lock, safe_name
 
@@ -72,7 +73,7 @@ def clear_run(run:Path) -> list:
         elif p.exists(): p.unlink(); gone.append(name)
     return gone
 
-# %% ../nbs/08a_pipeline.ipynb #6e7610e9
+# %% ../nbs/08a_pipeline.ipynb #c880768c
 def resolve_config(run, # the run folder
                    choices:dict, # the choices asked for (the rest: the saved ones, else the defaults)
                    *,
@@ -90,6 +91,7 @@ def resolve_config(run, # the run folder
                                "--overwrite (overwrite=True) to redo this one with the new choices")
     return cfg
 
+# %% ../nbs/08a_pipeline.ipynb #c1dcf112
 def settle_config(run, # the run folder
                   choices:dict, # the choices asked for
                   *,
@@ -105,7 +107,7 @@ def settle_config(run, # the run folder
     cfg.save(p)
     return cfg
 
-# %% ../nbs/08a_pipeline.ipynb #54a235b4
+# %% ../nbs/08a_pipeline.ipynb #09e1abbe
 def stage_record(run, # the run folder
                  stage:str, # one of STAGES
                 ) -> dict|None:
@@ -120,6 +122,7 @@ def _record(run:Path, stage:str, t0:float, summary:dict) -> dict:
     with atomic_write(Path(run)/'stages'/f'{stage}.json', 'w') as f: json.dump(rec, f, indent=1, default=float)
     return rec
 
+# %% ../nbs/08a_pipeline.ipynb #7773ab22
 def plan_stages(asked=None, # stage names (None: all), in any order
                 done=(), # stages already done
                ) -> list:
@@ -132,13 +135,14 @@ def plan_stages(asked=None, # stage names (None: all), in any order
         if s in want: want |= {n for n in NEEDS[s] if n not in done}
     return [s for s in STAGES if s in want]
 
-# %% ../nbs/08a_pipeline.ipynb #0d8c9341
+# %% ../nbs/08a_pipeline.ipynb #774ded08
 def patient_groups(cohort) -> dict:
     "Patient (or, where unknown, sample) -> its samples: the units no split may divide."
     g = {}
     for s in cohort: g.setdefault(f'patient:{s.patient_id}' if s.patient_id else f'sample:{s.sample_id}', []).append(s.sample_id)
     return g
 
+# %% ../nbs/08a_pipeline.ipynb #9467a0f0
 def small_cohort_split(cohort, # a Cohort without splits
                        seed:int=0, # which of the two groups is held out
                       ):
@@ -156,11 +160,12 @@ def small_cohort_split(cohort, # a Cohort without splits
                 "validation is a block of the training section. Cross-validation swaps them. Add samples for a three-way split")
     return Splits(train=tuple(g[[k for k in keys if k != test][0]]), val=(), test=tuple(g[test]), by=by, seed=seed, fractions=(1, 0, 1))
 
-# %% ../nbs/08a_pipeline.ipynb #b97a35f5
+# %% ../nbs/08a_pipeline.ipynb #c52aaa71
 def head_dir(cfg:PipelineConfig) -> str:
     "The folder name of a run's heads under baseline/, cv/ and alignment/: the encoder's, marked when the heads read a neighbour context."
     return safe_name(cfg.encoder) + ('-context' if cfg.context_um else '')
 
+# %% ../nbs/08a_pipeline.ipynb #8de9134b
 @dataclass
 class PipelineRun:
     "One run folder with its choices and cohort, shared by the stages."
@@ -171,29 +176,34 @@ class PipelineRun:
     _ds:object=None
     @property
     def enc_dir(self) -> str: return head_dir(self.cfg)
-    def dataset(self):
-        "The run's Dataset (prepare_run: splits, genes, patches, features), built once."
-        from vri_text.dataset import RunConfig, prepare_run
-        if self._ds is None:
-            c = self.cohort
-            if c.splits is None and not self.cfg.splits_file and not (self.run/'splits.json').exists():
-                sp = small_cohort_split(c, self.cfg.split_seed)
-                if sp is not None: c.set_splits(sp)
-            rc = RunConfig(n_genes=self.cfg.n_genes, split_seed=self.cfg.split_seed, splits_file=self.cfg.splits_file,
-                           encoder=self.cfg.encoder, weights=self.cfg.weights)
-            if c.splits is None and (self.run/'splits.json').exists() and len(patient_groups(c)) < 3:
-                from vri_text.data import Splits
-                c.set_splits(Splits.load(self.run/'splits.json'))   # a two-group run's split, as saved
-            self._ds = prepare_run(c, self.run, rc)
-            if self.cfg.context_um:   # the spot's features plus its neighbours' (notebook 03a); checkpoints record it, predictions rebuild it
-                from vri_text.dataset import ContextConfig
-                self._ds = self._ds.with_context(ContextConfig(radii_um=tuple(self.cfg.context_um)))
-        return self._ds
-    def train_config(self, **kw):
-        from vri_text.train import TrainConfig
-        return TrainConfig(epochs=self.cfg.epochs, batch_size=self.cfg.batch_size, **kw)
 
-# %% ../nbs/08a_pipeline.ipynb #ac3c6f27
+# %% ../nbs/08a_pipeline.ipynb #f7928324
+@patch
+def dataset(self:PipelineRun):
+    "The run's Dataset (prepare_run: splits, genes, patches, features), built once."
+    from vri_text.dataset import RunConfig, prepare_run
+    if self._ds is None:
+        c = self.cohort
+        if c.splits is None and not self.cfg.splits_file and not (self.run/'splits.json').exists():
+            sp = small_cohort_split(c, self.cfg.split_seed)
+            if sp is not None: c.set_splits(sp)
+        rc = RunConfig(n_genes=self.cfg.n_genes, split_seed=self.cfg.split_seed, splits_file=self.cfg.splits_file,
+                       encoder=self.cfg.encoder, weights=self.cfg.weights)
+        if c.splits is None and (self.run/'splits.json').exists() and len(patient_groups(c)) < 3:
+            from vri_text.data import Splits
+            c.set_splits(Splits.load(self.run/'splits.json'))   # a two-group run's split, as saved
+        self._ds = prepare_run(c, self.run, rc)
+        if self.cfg.context_um:   # the spot's features plus its neighbours' (notebook 03a); checkpoints record it, predictions rebuild it
+            from vri_text.dataset import ContextConfig
+            self._ds = self._ds.with_context(ContextConfig(radii_um=tuple(self.cfg.context_um)))
+    return self._ds
+
+@patch
+def train_config(self:PipelineRun, **kw):
+    from vri_text.train import TrainConfig
+    return TrainConfig(epochs=self.cfg.epochs, batch_size=self.cfg.batch_size, **kw)
+
+# %% ../nbs/08a_pipeline.ipynb #fc738319
 def stage_data(pr:PipelineRun) -> dict:
     "Splits, genes, patches and features."
     ds = pr.dataset()
@@ -202,6 +212,7 @@ def stage_data(pr:PipelineRun) -> dict:
                 split={k: list(getattr(sp, k)) for k in ('train', 'val', 'test')}, spots_per_split={k: int(len(v)) for k, v in ds.idx().items()},
                 val_block=ds.val_block is not None)
 
+# %% ../nbs/08a_pipeline.ipynb #a4fc1b22
 def gene_table(fit, ds) -> 'pd.DataFrame':
     "Per gene: the test correlation of each seed's head (pooled test spots, the poster's metric), its mean and sd."
     import pandas as pd
@@ -221,13 +232,14 @@ def stage_baseline(pr:PipelineRun) -> dict:
     with atomic_write(out/'gene_corr.csv', 'w') as f: gene_table(fit, ds).to_csv(f, index=False)
     return {k: v for k, v in summ.items() if k != 'spots'} | dict(dir=str(out.relative_to(pr.run)))
 
-# %% ../nbs/08a_pipeline.ipynb #5fd6909b
+# %% ../nbs/08a_pipeline.ipynb #25030402
 def cv_folds(cohort, k:int, seed:int=0):
     "Folds by patient: `k` of them (at most one per patient group), a validation part in each when there are three groups or more."
     from vri_text.evaluation import kfold_splits
     n = len(patient_groups(cohort))
     return kfold_splits(cohort, min(k, n), seed=seed, val_frac=0.15 if n >= 3 else 0.0)
 
+# %% ../nbs/08a_pipeline.ipynb #be03fdac
 def stage_cv(pr:PipelineRun) -> dict:
     "The baseline head in folds by patient, each sample held out once, scored per held-out sample with a bootstrap interval."
     import matplotlib.pyplot as plt
@@ -249,7 +261,7 @@ def stage_cv(pr:PipelineRun) -> dict:
     return dict(text=str(r.text), mean=float(r['mean']), ci_lo=float(r.ci_lo), ci_hi=float(r.ci_hi), n_folds=int(r.n_folds),
                 n_samples=int(r.n_samples), label=folds.label, dir=str(out.relative_to(pr.run)))
 
-# %% ../nbs/08a_pipeline.ipynb #45bab75d
+# %% ../nbs/08a_pipeline.ipynb #38118730
 def stage_captions(pr:PipelineRun) -> dict:
     "One caption per patch (resumable), by the run's captioner."
     from collections import Counter
@@ -260,6 +272,7 @@ def stage_captions(pr:PipelineRun) -> dict:
     return dict(captioner=str(caps.captioner.iloc[0]), n=int(len(caps)), empty=int((caps.caption == '').sum()),
                 table=str(Path(caps.attrs['path']).relative_to(pr.run)), kinds=dict(kinds.most_common()))
 
+# %% ../nbs/08a_pipeline.ipynb #fe68acb2
 def stage_align(pr:PipelineRun) -> dict:
     "Fine-tune the baseline heads with captions (MSE + λ·(1 − cos), positive pairs) against λ = 0 and a frozen baseline, and save the aligned heads."
     from vri_text.alignment import AlignConfig
@@ -281,7 +294,7 @@ def stage_align(pr:PipelineRun) -> dict:
             'n_better', 'text_encoder', 'captioner', 'conclusion')
     return {k: summ[k] for k in keep} | dict(dir=f'alignment/{pr.enc_dir}')
 
-# %% ../nbs/08a_pipeline.ipynb #b7f62902
+# %% ../nbs/08a_pipeline.ipynb #9c48516e
 def run_checkpoint(run, # a run folder
                    aligned:bool|None=None, # True: an aligned one only; False: a baseline one only; None: aligned if there is one
                   ) -> Path:
@@ -297,6 +310,7 @@ def run_checkpoint(run, # a run folder
     raise FileNotFoundError(f"run {run}: no {'aligned ' if aligned else ''}checkpoint under {' or '.join(k + '/' for k in kinds)}; "
                             "run `vri_text run` (its baseline and align stages) first")
 
+# %% ../nbs/08a_pipeline.ipynb #ab4ab859
 def predict_samples(pr:PipelineRun) -> list:
     "The sample ids the predict stage maps (`cfg.predict`: 'test', 'all' or comma-separated ids)."
     want = pr.cfg.predict.strip()
@@ -307,7 +321,7 @@ def predict_samples(pr:PipelineRun) -> list:
     if bad: raise ValueError(f"predict: samples {bad} are not in the cohort ({pr.cohort.ids[:8]}...)")
     return ids
 
-# %% ../nbs/08a_pipeline.ipynb #d353d7b9
+# %% ../nbs/08a_pipeline.ipynb #b89fb716
 def map_figure(vr, # virtual RNA from virtual_rna (with layers['measured'] when known)
                n_genes:int=4, # best-predicted genes to show
               ):
@@ -321,6 +335,7 @@ def map_figure(vr, # virtual RNA from virtual_rna (with layers['measured'] when 
     if r is not None: fig.suptitle(f"{vr.uns['vri_text']['sample_id']}: predicted vs measured, mean gene correlation {np.nanmean(r):.3f}", y=1.02)
     return fig
 
+# %% ../nbs/08a_pipeline.ipynb #40a26482
 def _write_prediction(vr, stem:Path, spatialdata:bool=False):
     "`<stem>.h5ad`, and `<stem>.zarr` (SpatialData: spots, table, H&E) when asked."
     with atomic_path(stem.with_suffix('.h5ad')) as p: vr.write_h5ad(p)
@@ -349,7 +364,7 @@ def stage_predict(pr:PipelineRun) -> dict:
                          mean_r=float(np.nanmean(vr.var['r_measured'])) if 'r_measured' in vr.var else None))
     return dict(checkpoint=str(ck.path.relative_to(pr.run)), aligned=ck.align is not None, samples=rows, queries=list(pr.cfg.queries))
 
-# %% ../nbs/08a_pipeline.ipynb #acdb1956
+# %% ../nbs/08a_pipeline.ipynb #70c35a8b
 def slide_id(path) -> str:
     "A safe sample id from a slide's file name (characters outside letters, digits, '.', '_', '-' become '_')."
     import re
@@ -357,6 +372,7 @@ def slide_id(path) -> str:
     s = re.sub(r'\.{2,}', '_', safe_name(Path(path).stem)).lstrip('._-+')[:128] or 'slide'
     return safe_id(s, 'slide id')
 
+# %% ../nbs/08a_pipeline.ipynb #5cfdebda
 def predict_slides(checkpoint, # a checkpoint (stem/.json/.safetensors) or a run folder (its first aligned head, else baseline)
                    slides, # slide files (any format openslide reads)
                    out, # folder for <sample>.h5ad, <sample>.png and the work files
