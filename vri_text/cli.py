@@ -85,7 +85,7 @@ def _info() -> dict:
     return dict(vri_text=__version__, python=platform.python_version(), device=str(get_device()), home=str(vri_home()),
                 scale=get_scale().name, **v)
 
-# %% ../nbs/09_cli.ipynb #9dfd5627
+# %% ../nbs/09_cli.ipynb #94f1ae1c
 _ENC_HELP = 'uni2-h, uni, timm:<name>, handcrafted (CPU), colour or tiny'
 
 def _run_args(r):
@@ -114,11 +114,7 @@ def _run_args(r):
     r.add_argument('--overwrite', action='store_true', help='start the run again with these choices (caches of patches and features are kept)')
     r.add_argument('--wait', action='store_true', help='wait for another process writing this run instead of stopping')
 
-_RUN_CHOICES = {'encoder': 'encoder', 'weights': 'weights', 'genes': 'n_genes', 'epochs': 'epochs', 'folds': 'folds', 'splits': 'splits_file',
-                'captioner': 'captioner', 'captioner_weights': 'captioner_weights', 'tissue': 'tissue', 'text_encoder': 'text_encoder',
-                'lam': 'lam', 'predict': 'predict'} # option -> PipelineConfig field
-
-# %% ../nbs/09_cli.ipynb #f6e27ad4
+# %% ../nbs/09_cli.ipynb #7a3650cd
 def _predict_args(p):
     p.add_argument('checkpoint', help='a run folder (its first aligned checkpoint, else the baseline one) or a checkpoint file')
     p.add_argument('slides', nargs='+', help='H&E slides with no counts (any format openslide reads)')
@@ -128,6 +124,7 @@ def _predict_args(p):
     p.add_argument('--weights', default=None, help="encoder weights (default: the checkpoint's run contract)")
     p.add_argument('--spatialdata', action='store_true', help='also write each slide as a SpatialData .zarr (napari-spatialdata, Vitessce)')
 
+# %% ../nbs/09_cli.ipynb #f8dcc013
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='vri_text', description='Virtual RNA inference from H&E with text supervision.')
     ap.add_argument('--debug', action='store_true', help='show the full traceback of an error')
@@ -170,7 +167,7 @@ def _check_weights_file(path:str, what:str='--weights'):
     elif not (zipfile.is_zipfile(f) or head[:2] == b'\x80\x02'):
         raise UsageError(f"{what} {f}: not a PyTorch state dict (neither a zip archive nor a pickle); download it again or pass a .safetensors file")
 
-# %% ../nbs/09_cli.ipynb #7f6cbbb3
+# %% ../nbs/09_cli.ipynb #5e964998
 def _state_shapes(f:Path) -> dict:
     "Tensor name -> shape of a state-dict file, read without loading the weights (safetensors header; PyTorch's zip memory-mapped)."
     if f.suffix == '.safetensors':
@@ -184,6 +181,7 @@ def _state_shapes(f:Path) -> dict:
     if sd and all(k.startswith('module.') for k in sd): sd = {k[7:]: v for k, v in sd.items()}
     return {k: tuple(v.shape) for k, v in sd.items() if hasattr(v, 'shape')}
 
+# %% ../nbs/09_cli.ipynb #d10b22fd
 def _check_architecture(name:str, path:str):
     "Refuse a weights file whose tensors do not fit the foundation model `name` (names and shapes, on the meta device), naming a model it fits."
     from vri_text.features import FOUNDATION_MODELS, encoder_architecture, find_weights_file
@@ -200,7 +198,14 @@ def _check_architecture(name:str, path:str):
                      f"{len(shape)} of other shapes {shape[:3]}" + (f"; it fits {', '.join(fits)}: pass --encoder {fits[0]}" if fits else
                      "; is it another model's file?"))
 
-# %% ../nbs/09_cli.ipynb #15fa2aeb
+# %% ../nbs/09_cli.ipynb #ce2ef7fc
+def _hub_cached(repo:str) -> bool:
+    "Whether a hub repository has a snapshot in the local cache."
+    import huggingface_hub as hh
+    try: hh.snapshot_download(repo, local_files_only=True); return True
+    except Exception: return False
+
+# %% ../nbs/09_cli.ipynb #0f3eacfc
 def _check_encoder(name:str, weights):
     "Refuse an unknown encoder, unusable weights, or weights that cannot be had (gated, or a timm model neither cached nor reachable)."
     import os
@@ -231,12 +236,6 @@ def _check_encoder(name:str, weights):
             raise UsageError(f"--encoder {name}: its weights (hf-hub:{hub}) are not in the local cache and the hub cannot be reached; "
                              "download them elsewhere and pass --weights FILE")
 
-def _hub_cached(repo:str) -> bool:
-    "Whether a hub repository has a snapshot in the local cache."
-    import huggingface_hub as hh
-    try: hh.snapshot_download(repo, local_files_only=True); return True
-    except Exception: return False
-
 # %% ../nbs/09_cli.ipynb #c2f5745a
 def _check_models(cfg):
     "The captioner and the text encoder can be had: known names, folders that exist, hub models cached or reachable."
@@ -260,12 +259,17 @@ def _check_models(cfg):
         if not _hub_cached(name) and not hub_reachable():
             raise UsageError(f"{what} {name}: not a folder, not in the hub cache, and the hub cannot be reached; pass a downloaded model folder")
 
-# %% ../nbs/09_cli.ipynb #f847d9c4
+# %% ../nbs/09_cli.ipynb #b05faef7
 def _seeds(text:str) -> list:
     try: seeds = [int(x) for x in text.split(',') if x.strip()]
     except ValueError: raise UsageError(f"--seeds {text!r}: give comma-separated integers, e.g. 40,41,42") from None
     if not seeds or len(set(seeds)) != len(seeds): raise UsageError(f"--seeds {text!r}: give at least one seed, each once")
     return seeds
+
+# %% ../nbs/09_cli.ipynb #e12486e8
+_RUN_CHOICES = {'encoder': 'encoder', 'weights': 'weights', 'genes': 'n_genes', 'epochs': 'epochs', 'folds': 'folds', 'splits': 'splits_file',
+                'captioner': 'captioner', 'captioner_weights': 'captioner_weights', 'tissue': 'tissue', 'text_encoder': 'text_encoder',
+                'lam': 'lam', 'predict': 'predict'} # option -> PipelineConfig field
 
 def _run_choices(args) -> dict:
     "The PipelineConfig fields a `run` command line asks for (options left out are not asked for)."
@@ -285,7 +289,7 @@ def _run_choices(args) -> dict:
     if ch.get('splits_file') and not Path(ch['splits_file']).is_file(): raise UsageError(f"--splits {ch['splits_file']}: no such file")
     return ch
 
-# %% ../nbs/09_cli.ipynb #176bce65
+# %% ../nbs/09_cli.ipynb #74529bd5
 def _validate_run(args):
     "Check a `run` command line; returns (the run's resolved PipelineConfig, stages or None)."
     from vri_text.pipeline import RunConflict, plan_stages, resolve_config
@@ -301,6 +305,7 @@ def _validate_run(args):
     _check_models(cfg)
     return cfg, stages
 
+# %% ../nbs/09_cli.ipynb #bb62cb56
 def _validate(args):
     "Check every argument of a command before it does any work."
     if getattr(args, 'scale', None) is not None:
@@ -316,7 +321,7 @@ def _validate(args):
         if args.mpp is not None and not 0.05 <= args.mpp <= 20: raise UsageError(f"--mpp {args.mpp}: microns per pixel must lie between 0.05 and 20")
     if args.cmd == 'report' and not Path(args.run).is_dir(): raise UsageError(f"{args.run}: no such run folder")
 
-# %% ../nbs/09_cli.ipynb #03ac2770
+# %% ../nbs/09_cli.ipynb #87d8f8d9
 def _cpu_note(cfg):
     "On a machine without CUDA, say what a foundation-model encoder costs there and what to pass instead."
     import torch
@@ -324,6 +329,7 @@ def _cpu_note(cfg):
     print(f"note: no GPU here: {cfg.encoder} encodes about one patch per second on a CPU (a Visium section has ~3,000 spots). "
           "--encoder handcrafted runs ~40 patches/s on 2 cores; run this on a GPU for the poster's features.")
 
+# %% ../nbs/09_cli.ipynb #7d22f953
 def _cmd_run(args) -> int:
     from vri_text.pipeline import findings, run_pipeline
     cfg, stages = args.resolved
