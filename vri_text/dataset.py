@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from fastcore.basics import patch
 
 from .core import NOTE, Config, atomic_write, folder_lock, get_logger, get_scale, log_to, run_dir, run_lock
 
@@ -22,7 +23,7 @@ __all__ = ['log', 'PATCH_KEYS', 'DATA_CHOICES', 'VAL_BLOCK', 'PITCH_TOL', 'Datas
            'open_cohort', 'record_cohort', 'run_cohort', 'prepare_demo', 'ContextConfig', 'lattice_pitch',
            'neighbour_context']
 
-# %% ../nbs/03a_dataset.ipynb #fac77de2
+# %% ../nbs/03a_dataset.ipynb #f7f153de
 @dataclass
 class Dataset:
     "Features and normalised targets of every kept spot, with where each spot came from."
@@ -43,15 +44,6 @@ class Dataset:
         return carve_val(idx, self.val_block) if self.val_block is not None else idx
     @property
     def n_spots(self) -> int: return len(self.X)
-    def with_context(self, context):
-        "This dataset with neighbour-context features (`ContextConfig`, or its dict) as X; its run_spec records the context."
-        import dataclasses
-        ctx = context if isinstance(context, ContextConfig) else ContextConfig.from_dict(dict(context))
-        if self.xy_um is None: raise ValueError("this dataset has no spot positions (xy_um), so it has no neighbours; build it with build_dataset/prepare_run, which record them")
-        if self.run_spec is not None and self.run_spec.context: raise ValueError(f"this dataset's X already holds neighbour context {self.run_spec.context}; add context to the dataset without it")
-        if ctx.pitch_um is None: ctx = ctx.replace(pitch_um=round(lattice_pitch(self.xy_um, self.sample_ids), 3))
-        spec = self.run_spec or RunSpec(encoder_id=self.encoder_id, genes=tuple(self.genes), normalization=self.normalization)
-        return dataclasses.replace(self, X=ctx.build(self.X, self.xy_um, self.sample_ids), run_spec=spec.replace(context=ctx.to_dict()))
     def summary(self):
         "Samples and spots per split (a DataFrame)."
         import pandas as pd
@@ -61,6 +53,7 @@ class Dataset:
         return (f"Dataset({self.n_spots} spots x {self.X.shape[1]} features -> {len(self.genes)} genes, "
                 f"{len(set(self.sample_ids))} samples, encoder={self.encoder_id!r}, normalization={self.normalization!r})")
 
+# %% ../nbs/03a_dataset.ipynb #8c18a526
 def sample_targets(sample, # a vri_text.data.Sample
                    genes:Sequence[str], # gene symbols, in order
                    barcodes:Sequence[str]|None=None, # spots to keep, in order; None: all
@@ -81,6 +74,7 @@ def sample_targets(sample, # a vri_text.data.Sample
     lib = np.asarray(X.sum(1)).ravel()
     return normalize(X[:, ad.var_names.get_indexer(list(genes))], normalization, target_sum, libsize=lib)
 
+# %% ../nbs/03a_dataset.ipynb #be7cef5f
 def build_dataset(cohort, # a Cohort with splits attached (or any iterable of Samples, with splits=)
                   feature_dir, # an encoder folder of per-sample feature files (features/<encoder>/)
                   genes:Sequence[str], # target genes, in order
@@ -125,7 +119,7 @@ class RunConfig(Config):
     min_tissue:float=0.0 # drop spots whose patch has less tissue than this (0: keep every spot the cohort marks in tissue)
     splits_file:str|None=None # a saved Splits JSON to use (else the cohort's own split, else a seeded one)
 
-# %% ../nbs/03a_dataset.ipynb #5a3745e9
+# %% ../nbs/03a_dataset.ipynb #c9143ef7
 PATCH_KEYS = ('target_mpp', 'patch_px', 'resample', 'edge', 'pad_value', 'min_tissue', 'tissue_sat', 'sat_clip', 'thumb_mpp', 'scale_tol')
 
 @dataclass
@@ -148,39 +142,46 @@ class RunSpec(Config):
         self.patch, self.split = json.loads(json.dumps(self.patch)), json.loads(json.dumps(self.split))   # JSON-normal (lists, not tuples)
         self.genes = tuple(str(g) for g in self.genes)
         self.context = json.loads(json.dumps(dict(self.context))) if self.context else None   # {} means none too
-    def context_config(self):
-        "The `ContextConfig` the head's inputs were built with, or None (each spot's own features)."
-        return ContextConfig.from_dict(self.context) if self.context else None
     @classmethod
     def assumed(cls, **kw):
         "A spec with today's default patch settings (for old checkpoints and hand-made heads)."
         from vri_text.patching import PatchConfig
         from vri_text import __version__
         return cls(patch={k: getattr(PatchConfig(), k) for k in PATCH_KEYS}, version=kw.pop('version', __version__), **kw)
-    def patch_config(self, **kw):
-        "The `PatchConfig` these patches were cut with (other fields, e.g. `workers`, from `kw`)."
-        from vri_text.patching import PatchConfig
-        return PatchConfig(**{**self.patch, **kw})
-    def check_patch_config(self, pc, what:str='checkpoint'):
-        "Refuse patch settings that differ from the contract, naming each difference."
-        have = json.loads(json.dumps({k: getattr(pc, k) for k in PATCH_KEYS}))
-        diff = {k: (self.patch.get(k), have[k]) for k in PATCH_KEYS if k in self.patch and self.patch[k] != have[k]}
-        if diff: raise ValueError(f"patch settings differ from the {what}'s run_spec: " + ', '.join(f"{k} {a!r} (run_spec) vs {b!r} (asked)" for k, (a, b) in diff.items())
-                                  + "; a head predicts only on patches cut the way it was trained: drop patch_config= to use the run_spec's")
-    def check_encoder_id(self, encoder_id:str, what:str='checkpoint'):
-        "Refuse features of another encoder or weights."
-        if encoder_id != self.encoder_id: raise ValueError(f"the {what}'s run_spec says encoder {self.encoder_id!r}, but the features come from {encoder_id!r}; "
-                                                           "predict with the encoder and weights the head was trained on")
-    def for_text(self, text_encoder_id:str, caption_source:str|None):
-        "This spec for an aligned head trained against `text_encoder_id` on captions of `caption_source`."
-        return self.replace(text_encoder_id=str(text_encoder_id), caption_source=caption_source)
 
-# %% ../nbs/03a_dataset.ipynb #2133a552
+# %% ../nbs/03a_dataset.ipynb #e9f7044c
+@patch
+def patch_config(self:RunSpec, **kw):
+    "The `PatchConfig` these patches were cut with (other fields, e.g. `workers`, from `kw`)."
+    from vri_text.patching import PatchConfig
+    return PatchConfig(**{**self.patch, **kw})
+
+@patch
+def check_patch_config(self:RunSpec, pc, what:str='checkpoint'):
+    "Refuse patch settings that differ from the contract, naming each difference."
+    have = json.loads(json.dumps({k: getattr(pc, k) for k in PATCH_KEYS}))
+    diff = {k: (self.patch.get(k), have[k]) for k in PATCH_KEYS if k in self.patch and self.patch[k] != have[k]}
+    if diff: raise ValueError(f"patch settings differ from the {what}'s run_spec: " + ', '.join(f"{k} {a!r} (run_spec) vs {b!r} (asked)" for k, (a, b) in diff.items())
+                              + "; a head predicts only on patches cut the way it was trained: drop patch_config= to use the run_spec's")
+
+@patch
+def check_encoder_id(self:RunSpec, encoder_id:str, what:str='checkpoint'):
+    "Refuse features of another encoder or weights."
+    if encoder_id != self.encoder_id: raise ValueError(f"the {what}'s run_spec says encoder {self.encoder_id!r}, but the features come from {encoder_id!r}; "
+                                                       "predict with the encoder and weights the head was trained on")
+
+@patch
+def for_text(self:RunSpec, text_encoder_id:str, caption_source:str|None):
+    "This spec for an aligned head trained against `text_encoder_id` on captions of `caption_source`."
+    return self.replace(text_encoder_id=str(text_encoder_id), caption_source=caption_source)
+
+# %% ../nbs/03a_dataset.ipynb #c7e89660
 def _same_split(a, b) -> bool:
     return all(sorted(getattr(a, k)) == sorted(getattr(b, k)) for k in ('train', 'val', 'test'))
 
 _REDO = "use a new run folder, or pass overwrite=True (CLI: --overwrite) to redo this one with the new choice"
 
+# %% ../nbs/03a_dataset.ipynb #993356e5
 def _load_or_split(cohort, run:Path, cfg:RunConfig, overwrite:bool=False):
     "The run's split: the user's (on the cohort, or `cfg.splits_file`) if given, else a seeded one; a conflicting saved split is an error."
     from vri_text.data import DataError, Splits, split_cohort
@@ -223,7 +224,7 @@ def _settle_choices(run:Path, cfg:RunConfig, overwrite:bool=False):
         if all(have.get(k) == want[k] for k in DATA_CHOICES): return
     with atomic_write(p, 'w') as f: json.dump(want, f, indent=1)
 
-# %% ../nbs/03a_dataset.ipynb #2b627a8f
+# %% ../nbs/03a_dataset.ipynb #f610a9de
 def counts_fingerprint(cohort, # a Cohort
                        sample_ids, # the samples whose counts to fingerprint (e.g. the training split)
                       ) -> str:
@@ -238,6 +239,7 @@ def counts_fingerprint(cohort, # a Cohort
         for arr in (X.data, X.indices, X.indptr): h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/03a_dataset.ipynb #c0a94522
 def _load_or_select(cohort, run:Path, cfg:RunConfig, overwrite:bool=False) -> list:
     "The run's genes: the saved selection when it was made the same way on the same counts; chosen anew in a new run or with `overwrite`."
     from vri_text.data import DataError, select_genes
@@ -259,7 +261,7 @@ def _load_or_select(cohort, run:Path, cfg:RunConfig, overwrite:bool=False) -> li
     with atomic_write(p, 'w') as f: json.dump(dict(want, genes=list(genes)), f, indent=1)
     return list(genes)
 
-# %% ../nbs/03a_dataset.ipynb #66488d26
+# %% ../nbs/03a_dataset.ipynb #c0579888
 VAL_BLOCK = 0.15 # share of each training section held out for validation when a split has no validation sample
 
 def spatial_block(cohort, # the Cohort the spots come from
@@ -277,6 +279,7 @@ def spatial_block(cohort, # the Cohort the spots come from
         out[rows] = x >= np.quantile(x, 1 - frac)
     return out
 
+# %% ../nbs/03a_dataset.ipynb #925c5281
 def carve_val(idx:dict, # split name -> row indices
               block, # (N,) bool: rows that may validate
              ) -> dict:
@@ -326,13 +329,14 @@ def run_spec_of(cfg:RunConfig, # the run's data choices
     return RunSpec(patch={k: getattr(pc, k) for k in PATCH_KEYS}, encoder=cfg.encoder, encoder_id=ds.encoder_id, weights=cfg.weights,
                    genes=tuple(ds.genes), normalization=cfg.normalization, target_sum=cfg.target_sum, split=split, fold=fold, version=__version__)
 
-# %% ../nbs/03a_dataset.ipynb #14aeafea
+# %% ../nbs/03a_dataset.ipynb #4e53ad5b
 def _format_readers() -> dict:
     "Readers of the sample formats that live in modules of their own, by format name (see `vri_text.data.FORMATS`)."
     from vri_text.sdata import read_spatialdata
     from vri_text.visium_hd import read_visium_hd
     return {'visium_hd': read_visium_hd, 'spatialdata': read_spatialdata}
 
+# %% ../nbs/03a_dataset.ipynb #385e7df7
 def open_cohort(source, # a manifest CSV, a HEST-1k root, a folder of sample folders, one sample's folder, or a .zarr
                 *,
                 patients=None, # Space Ranger folders: sample_id -> patient_id, or a CSV with those columns
@@ -350,12 +354,13 @@ def open_cohort(source, # a manifest CSV, a HEST-1k root, a folder of sample fol
                                       "a folder of Space Ranger outputs, a HEST-1k root or a SpatialData .zarr")
     return Cohort.from_folder(src, patients=patients, readers=readers)
 
-# %% ../nbs/03a_dataset.ipynb #1ad7629c
+# %% ../nbs/03a_dataset.ipynb #6ab36538
 def _source_ref(run:Path, src:Path) -> str:
     "`src` relative to the run folder when it lies inside it (the run can move), else absolute."
     src, run = src.expanduser().resolve(), run.resolve()
     return src.relative_to(run).as_posix() if run in src.parents else str(src)
 
+# %% ../nbs/03a_dataset.ipynb #2fd091f5
 def record_cohort(run, # the run folder
                   source, # what open_cohort read the cohort from
                   cohort, # the Cohort read from it
@@ -374,6 +379,7 @@ def record_cohort(run, # the run folder
     with atomic_write(p, 'w') as f: json.dump(rec, f, indent=1)
     return p
 
+# %% ../nbs/03a_dataset.ipynb #cb042958
 def run_cohort(run, # a run folder
               ):
     "The cohort a run recorded (`cohort.json`; a demo run's `cohort/` folder), or None when it records none."
@@ -430,7 +436,7 @@ class ContextConfig(Config):
             raise ValueError(f"{what}: the spots lie {p:.1f} um apart (median nearest neighbour), but the head's neighbour rings {list(self.radii_um)} um "
                              f"were drawn on spots {self.pitch_um:.1f} um apart (run_spec.context); lay the spots at that pitch (he_only_sample(pitch_um={self.pitch_um:g}))")
 
-# %% ../nbs/03a_dataset.ipynb #7b6cdf0d
+# %% ../nbs/03a_dataset.ipynb #83b14eae
 def _sids(sample_ids, n:int) -> np.ndarray:
     return np.full(n, str(sample_ids)) if isinstance(sample_ids, str) else np.asarray(sample_ids).astype(str)
 
@@ -443,6 +449,7 @@ def lattice_pitch(xy_um, # (N, 2) spot centres, microns
     d = [cKDTree(xy[r]).query(xy[r], k=2)[0][:, 1] for r in (np.flatnonzero(sids == s) for s in dict.fromkeys(sids.tolist())) if len(r) > 1]
     return float(np.median(np.concatenate(d))) if d else float('nan')
 
+# %% ../nbs/03a_dataset.ipynb #dbfe027e
 def _ring_pairs(xy, radii:tuple) -> tuple:
     "(i, j, ring) of every ordered pair of distinct spots within the largest radius; ring k: radii[k-1] < d <= radii[k]."
     from scipy.spatial import cKDTree
@@ -483,3 +490,20 @@ def neighbour_context(X, # (N, D) features
             out[rows, D*(1 + r):D*(2 + r)] = (A @ X[rows])/np.maximum(c, 1)[:, None]
             out[rows, D*(1 + R) + r] = c
     return out
+
+# %% ../nbs/03a_dataset.ipynb #f63abc48
+@patch
+def context_config(self:RunSpec):
+    "The `ContextConfig` the head's inputs were built with, or None (each spot's own features)."
+    return ContextConfig.from_dict(self.context) if self.context else None
+
+@patch
+def with_context(self:Dataset, context):
+    "This dataset with neighbour-context features (`ContextConfig`, or its dict) as X; its run_spec records the context."
+    import dataclasses
+    ctx = context if isinstance(context, ContextConfig) else ContextConfig.from_dict(dict(context))
+    if self.xy_um is None: raise ValueError("this dataset has no spot positions (xy_um), so it has no neighbours; build it with build_dataset/prepare_run, which record them")
+    if self.run_spec is not None and self.run_spec.context: raise ValueError(f"this dataset's X already holds neighbour context {self.run_spec.context}; add context to the dataset without it")
+    if ctx.pitch_um is None: ctx = ctx.replace(pitch_um=round(lattice_pitch(self.xy_um, self.sample_ids), 3))
+    spec = self.run_spec or RunSpec(encoder_id=self.encoder_id, genes=tuple(self.genes), normalization=self.normalization)
+    return dataclasses.replace(self, X=ctx.build(self.X, self.xy_um, self.sample_ids), run_spec=spec.replace(context=ctx.to_dict()))
