@@ -163,7 +163,7 @@ def _resolve_mpp(sample_id, wsi, slide_mpp, arg=None, meta:dict|None=None, meta_
     if slide_mpp is not None: return check_mpp(slide_mpp, what, f'metadata of slide {Path(wsi).name}'), 'slide metadata'
     where = f" nor does {Path(meta_file).name} give pixel_size_um_estimated/embedded" if meta_file else ''
     raise DataError(f"sample {sample_id}: no microns-per-pixel for slide {Path(wsi).name}: it has no openslide.mpp-x property{where}; "
-                    f"pass mpp= (um per level-0 pixel){hint}")
+                    f"give its microns per level-0 pixel: the manifest's mpp column (vri_text run), or mpp= in Python{hint}")
 
 def _pos_float(v) -> float|None:
     "`v` as a float when it is a finite positive number (or such a string), else None."
@@ -310,8 +310,8 @@ def _find_wsi(path:Path, sample_id) -> Path:
     cands = sorted({p for d in (path, path.parent) for p in d.iterdir() if p.is_file() and p.suffix.lower() in SLIDE_EXTS})
     if len(cands) == 1: return cands[0]
     if not cands: raise FileNotFoundError(f"sample {sample_id}: no whole-slide image ({'/'.join(SLIDE_EXTS)}) in {path} or {path.parent}; "
-                                          "pass wsi= the full-resolution H&E image given to Space Ranger")
-    raise DataError(f"sample {sample_id}: several slide files near {path}: {[c.name for c in cands]}; pass wsi= to choose one")
+                                          "put the full-resolution H&E image given to Space Ranger there, or name it in the manifest's wsi column (wsi= in Python)")
+    raise DataError(f"sample {sample_id}: several slide files near {path}: {[c.name for c in cands]}; name one in the manifest's wsi column (wsi= in Python)")
 
 # %% ../nbs/01_data.ipynb #b39dc206
 def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding outs/)

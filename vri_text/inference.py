@@ -55,7 +55,7 @@ def he_only_sample(wsi, # slide path
     wsi = Path(wsi); sid = sample_id or wsi.stem
     (W, H), slide_mpp = slide_info(wsi, sid)
     mpp = mpp or slide_mpp
-    if mpp is None: raise DataError(f"sample {sid}: slide {wsi.name} declares no microns per pixel; pass mpp=")
+    if mpp is None: raise DataError(f"sample {sid}: slide {wsi.name} declares no microns per pixel; give it (vri_text predict --mpp, or mpp= in Python)")
     bcs, xy = hex_spots(wsi, mpp, pitch_um)
     if not bcs: raise DataError(f"sample {sid}: no tissue found on {wsi.name} (saturation mask empty); is it an H&E slide?")
     a = ad.AnnData(np.zeros((len(bcs), 0), np.float32), obs=pd.DataFrame(index=bcs))

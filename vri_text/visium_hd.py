@@ -226,8 +226,8 @@ def _find_hd_slide(outs:Path, sample_id) -> Path:
     cands = sorted({p for d in dirs for p in d.iterdir() if p.is_file() and p.suffix.lower() in SLIDE_EXTS})
     if len(cands) == 1: return cands[0]
     if not cands: raise FileNotFoundError(f"sample {sample_id}: no whole-slide image ({'/'.join(SLIDE_EXTS)}) in {outs}, its microscope_image/ "
-                                          "or its parent; pass wsi= the full-resolution H&E image given to Space Ranger")
-    raise DataError(f"sample {sample_id}: several slide files near {outs}: {[c.name for c in cands]}; pass wsi= to choose one")
+                                          "or its parent; put the full-resolution H&E image given to Space Ranger there, or name it in the manifest's wsi column (wsi= in Python)")
+    raise DataError(f"sample {sample_id}: several slide files near {outs}: {[c.name for c in cands]}; name one in the manifest's wsi column (wsi= in Python)")
 
 # %% ../nbs/01c_visium_hd.ipynb #05d1c178
 def _hd_mpp(sample_id, wsi:Path, slide_mpp, sf_mpp:float, sf_file, arg) -> tuple:
