@@ -552,10 +552,10 @@ def baseline_study(ds, # a vri_text.dataset.Dataset
     key = _reuse_key(ds, seeds, cfg)
     s = json.loads((out/'summary.json').read_text()) if (out/'summary.json').exists() else {}
     if s.get('reuse_key') == key and all((out/f'seed{k}{x}').exists() for k in key['seeds'] for x in ('.json', '.safetensors')):
-        _log.log(NOTE, f"baseline on {ds.encoder_id}: {len(key['seeds'])} seeds read back from {out.name}/ (same data, seeds, settings and code)")
+        _log.log(NOTE, f"baseline {ds.encoder_id}: {len(key['seeds'])} seeds read back from {out.name}/ (nothing changed)")
         return load_fit(out), s
     fit_, summ = run_baseline(ds, out, seeds, cfg, ceiling=ceiling() if callable(ceiling) else ceiling, verbose=verbose)
-    _log.log(NOTE, f"baseline on {ds.encoder_id}: {len(fit_)} seeds trained in {fit_.seconds:.0f} s, saved to {out.name}/")
+    _log.log(NOTE, f"baseline {ds.encoder_id}: {len(fit_)} seeds trained in {fit_.seconds:.0f} s -> {out.name}/")
     return fit_, summ
 
 # %% ../nbs/04b_baseline.ipynb #75b0f0b9
