@@ -1023,6 +1023,7 @@ def _head(m) -> str:
     if m.startswith('ridge'): return 'ridge (penalty chosen on validation)'
     return _esc(m.replace('=', ' ', 1))
 
+# %% ../nbs/04c_evaluation.ipynb #1c81b237
 def _answer_heads(R:dict, encoder:str) -> str:
     "(a) from 05's paired_folds (and 04c's simplest heads)."
     q = ("**(a) Does the simplest head beat deeper, wider and regularised ones?** The poster: its 2-layer head (one hidden layer "
@@ -1069,6 +1070,7 @@ def _answer_seeds(R:dict, encoder:str) -> str:
           if ratio >= 1.5 else '. So it is robust to the seed, and to the patients held out.')
     return q + s
 
+# %% ../nbs/04c_evaluation.ipynb #1728e18a
 def _answer_text(R:dict, encoder:str) -> str:
     "(c) from 07a's sweep against the λ = 0 controls (and its one-split table)."
     q = "**(c) Does positive-only caption alignment keep accuracy?** The poster: it maintained baseline accuracy."
