@@ -1014,6 +1014,7 @@ def headline_table(run, # a run folder
 # %% ../nbs/04c_evaluation.ipynb #53c1290d
 def _v(r) -> int: return 1 if r['ci_lo'] > 0 else -1 if r['ci_hi'] < 0 else 0   # detectably higher, lower, or neither
 def _ci(r, dg:int=3) -> str: return f"{r['diff']:+.{dg}f} (CI {r['ci_lo']:+.{dg}f} to {r['ci_hi']:+.{dg}f})"
+def _and(names) -> str: names = list(names); return ', '.join(names[:-1]) + ' and ' + names[-1] if len(names) > 1 else ''.join(names)
 
 def _head(m) -> str:
     "A readable name for a head of the ablation grid or 04c's simplest heads."
@@ -1040,8 +1041,8 @@ def _answer_heads(R:dict, encoder:str) -> str:
     up, down = big[big.v > 0], big[big.v < 0]
     verb = lambda d: 'does' if len(d) == 1 else 'do'
     s += (" No deeper, wider or regularised head does detectably better, as the poster found" if not len(up) else
-          f" Unlike the poster's finding, {', '.join(map(_head, up.method))} {verb(up)} detectably better")
-    s += f"; {', '.join(map(_head, down.method))} {verb(down)} detectably worse." if len(down) else '.'
+          f" Unlike the poster's finding, {_and(map(_head, up.method))} {verb(up)} detectably better")
+    s += f"; {_and(map(_head, down.method))} {verb(down)} detectably worse." if len(down) else '.'
     if len(simp):
         s += ' Of the simpler heads, ' + '; '.join(f"{_head(r.method)} {['is not detectably different', 'beats it', 'does worse'][r.v]}" for _, r in simp.iterrows()) + '.'
         if (simp.v > 0).any(): s += " So the poster's head is not the best choice here: a simpler one does better."
@@ -1071,6 +1072,8 @@ def _answer_seeds(R:dict, encoder:str) -> str:
     return q + s
 
 # %% ../nbs/04c_evaluation.ipynb #1728e18a
+_FACTORS = {'λ': 'λ', 'source': 'the caption source', 'warm-up': 'the warm-up', 'loss': 'the loss', 'init': 'the initialisation'} # the sweep's factors, in words
+
 def _answer_text(R:dict, encoder:str) -> str:
     "(c) from 07a's sweep against the λ = 0 controls (and its one-split table)."
     q = "**(c) Does positive-only caption alignment keep accuracy?** The poster: it maintained baseline accuracy."
@@ -1087,7 +1090,7 @@ def _answer_text(R:dict, encoder:str) -> str:
                          "correlation, " + ['no detectable change: it keeps accuracy, as the poster found', 'detectably higher',
                                             "detectably lower: it costs accuracy, unlike the poster's finding"][_v(r)])
         up, down = int((t.ci_lo > 0).sum()), int((t.ci_hi < 0).sum())
-        parts.append(f"over all {len(t)} text variants of the sweep (varying {', '.join(sorted(set(map(_esc, t.factor))))}), {up} raised it "
+        parts.append(f"over all {len(t)} text variants of the sweep (varying {_and(sorted({_FACTORS.get(str(f), _esc(f)) for f in t.factor}))}), {up} raised it "
                      f"detectably, {down} lowered it and {len(t) - up - down} showed no detectable difference")
     else: parts.append(_not_run('text_effects', encoder))
     if one: parts.append(f"on the fixed split over {len(one['seeds'])} seeds, fine-tuned minus its λ = 0 control: "
