@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .core import atomic_write, get_logger, safe_name
+from .core import atomic_write, get_logger
 from .data import DataError, Splits
 from .metrics import gene_corr
 
