@@ -5,25 +5,28 @@
 # %% ../nbs/04c_evaluation.ipynb #2255c11b
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-from .core import get_logger
+from .core import atomic_write, get_logger
 from .data import DataError, Splits
 from .metrics import gene_corr
 
 _log = get_logger('evaluation')
 
 # %% auto #0
-__all__ = ['SPLIT_NAMES', 'RIDGE_ALPHAS', 'NUMERICS', 'Folds', 'sample_table', 'kfold_splits', 'poster_split', 'mlp_fit',
-           'cross_validate', 'run_table', 'sample_scores', 'fold_scores', 'bootstrap_ci', 'summarise', 'per_seed',
-           'compare', 'comparison_text', 'paired_folds', 'paired_conclusion', 'linear_fit', 'ridge_fit',
-           'with_validation', 'compare_fits', 'context_fit', 'hest_genes', 'hest_probe', 'hest_probe_sklearn',
-           'hest_gene_r', 'HestResult', 'hest_benchmark', 'cohort_counts', 'hest_bench_arrays', 'hest_bench_benchmark',
-           'hest_bench_positions', 'plot_cv']
+__all__ = ['SPLIT_NAMES', 'RIDGE_ALPHAS', 'NUMERICS', 'RESULT_FILES', 'Folds', 'sample_table', 'kfold_splits', 'poster_split',
+           'mlp_fit', 'cross_validate', 'run_table', 'sample_scores', 'fold_scores', 'bootstrap_ci', 'summarise',
+           'per_seed', 'compare', 'comparison_text', 'paired_folds', 'paired_conclusion', 'linear_fit', 'ridge_fit',
+           'with_validation', 'compare_fits', 'context_fit', 'fit_key', 'cached_cv', 'hest_genes', 'hest_probe',
+           'hest_probe_sklearn', 'hest_gene_r', 'HestResult', 'hest_benchmark', 'cached_hest', 'cohort_counts',
+           'hest_bench_arrays', 'hest_bench_benchmark', 'hest_bench_positions', 'plot_cv', 'wrap_md', 'md_table',
+           'run_results', 'headline_table', 'poster_answers']
 
 # %% ../nbs/04c_evaluation.ipynb #2d849579
 SPLIT_NAMES = ('train', 'val', 'test')
@@ -155,13 +158,15 @@ def _fold_idx(sample_ids, splits, f:int) -> dict:
 def mlp_fit(cfg=None, # a vri_text.train.TrainConfig (None: its defaults)
            ):
     "A fit callable for `cross_validate`: the MLP head of `vri_text.train`, all seeds batched in one ensemble."
+    from vri_text.train import TrainConfig
+    cfg = cfg or TrainConfig()
     def fit(X, Y, idx, seeds):
-        from vri_text.train import TrainConfig, predict, train_ensemble
-        res = train_ensemble(X, Y, idx, cfg or TrainConfig(), seeds=seeds)
+        from vri_text.train import predict, train_ensemble
+        res = train_ensemble(X, Y, idx, cfg, seeds=seeds)
         te = idx['test']
         info = [r.summary() if hasattr(r, 'summary') else {'seed': r.seed} for r in res.runs]   # the poster's final/best/best epoch
         return [predict(r.model, X[te], res.normalisation) for r in res.runs], info
-    fit.cfg = cfg
+    fit.cfg, fit.key = cfg, dict(fit='mlp', cfg=cfg.to_dict())   # the key says what it computes (cached_cv)
     return fit
 
 # %% ../nbs/04c_evaluation.ipynb #4d155939
@@ -429,7 +434,7 @@ def ridge_fit(alphas=RIDGE_ALPHAS, # penalties to try, per training spot (alpha 
         if k in (0, len(alphas) - 1) and len(alphas) > 1: _log.info(f"ridge_fit: the chosen alpha {alphas[k]:g} per spot is at the end of the grid {alphas[0]:g}..{alphas[-1]:g}")
         P = pred(Zte, alphas[k])
         return [P]*len(seeds), [dict(alpha=alphas[k], alpha_total=alphas[k]*len(tr), val_r=scores[k])]*len(seeds)   # deterministic: one fit, every seed
-    fit.alphas = alphas
+    fit.alphas, fit.key = alphas, dict(fit='ridge', alphas=list(alphas))
     return fit
 
 # %% ../nbs/04c_evaluation.ipynb #594fdde2
@@ -493,7 +498,73 @@ def context_fit(fit, # a fit callable for cross_validate (mlp_fit(cfg), linear_f
         if cache.get('X') is not X: cache.update(X=X, C=ctx.build(X, xy, sids))   # the same X in every fold: built once
         return fit(cache['C'], Y, idx, seeds)
     go.context, go.cfg = ctx, getattr(fit, 'cfg', None)
+    if getattr(fit, 'key', None) is not None:   # cacheable when the fit it wraps is
+        from vri_text.train import array_key
+        go.key = dict(fit='context', context=ctx.to_dict(), centres=array_key(xy, sids), inner=fit.key)
     return go
+
+# %% ../nbs/04c_evaluation.ipynb #408b4cb8
+_CODE = ('vri_text.train', 'vri_text.head', 'vri_text.metrics', 'vri_text.dataset', 'vri_text.evaluation') # code a cached table depends on
+
+def fit_key(fit) -> dict:
+    "What a fit callable computes (the `key` that mlp_fit, linear_fit, ridge_fit and context_fit carry), for reusing its results."
+    k = getattr(fit, 'key', None)
+    if k is None: raise ValueError(f"the fit {getattr(fit, '__name__', type(fit).__name__)!r} has no `key` saying what it computes, so its results "
+                                   "cannot be reused safely; set fit.key = {...} (its settings, as JSON) or call cross_validate")
+    return json.loads(json.dumps(k, default=str))
+
+def _folds_key(folds) -> str:
+    from vri_text.train import array_key
+    return array_key((folds if isinstance(folds, Folds) else Folds(folds)).table().to_numpy().astype(str))
+
+def _patients_key(patients):
+    from vri_text.train import array_key
+    if patients is None: return None
+    if isinstance(patients, dict): return sorted([str(k), str(v)] for k, v in patients.items())
+    return array_key(np.asarray(patients).astype(str))
+
+# %% ../nbs/04c_evaluation.ipynb #cc296d55
+def _from_cache(path:Path, key:dict):
+    "(frames, record) saved at `path` for `key`, else None."
+    import pandas as pd
+    rec_p = Path(f'{path}.json')
+    if not rec_p.exists(): return None
+    rec = json.loads(rec_p.read_text())
+    files = {n: Path(f'{path}.{n}.parquet') for n in rec.get('frames', [])}
+    if rec.get('key') != key or not all(f.exists() for f in files.values()): return None
+    return {n: pd.read_parquet(f) for n, f in files.items()}, rec
+
+def _to_cache(path:Path, key:dict, frames:dict, **record):
+    "Save the frames (parquet), then the record with the key (JSON): a record exists only once its frames do."
+    from vri_text.core import atomic_path
+    for n, df in frames.items():
+        with atomic_path(Path(f'{path}.{n}.parquet')) as p: df.to_parquet(p, index=False)
+    with atomic_write(Path(f'{path}.json'), 'w') as f: json.dump(dict(key=key, frames=list(frames), **record), f, indent=1, default=str)
+
+# %% ../nbs/04c_evaluation.ipynb #dbfbb294
+def cached_cv(path, # stem of the saved table (e.g. <run>/evaluation/cache/<method>): <path>.tidy.parquet and <path>.json
+              X, Y, sample_ids, folds, # as for cross_validate
+              *,
+              fit=None, # a fit callable with a `key` (None: mlp_fit(cfg))
+              cfg=None, # TrainConfig of the default fit
+              seeds=(40, 41, 42, 43, 44, 45, 51, 54), # seeds in every fold
+              genes=None, # gene names of Y's columns
+              patients=None, # {sample: patient} or (N,) patient of each spot
+              method:str='mlp', # the method's name in the table
+             ):
+    "`cross_validate`, saved at `path` and read back instead of run again while data, folds, seeds, names, fit and code are the same."
+    from vri_text.train import array_key, source_key
+    fit = fit or mlp_fit(cfg)
+    key = json.loads(json.dumps(dict(data=array_key(X, Y, np.asarray(sample_ids).astype(str)), folds=_folds_key(folds), seeds=[int(s) for s in seeds],
+                                     genes=None if genes is None else array_key(np.asarray(genes).astype(str)), patients=_patients_key(patients),
+                                     method=method, fit=fit_key(fit), code=source_key(*_CODE))))
+    got = _from_cache(Path(path), key)
+    if got is not None:
+        tidy = got[0]['tidy']; tidy.attrs['runs'] = got[1].get('runs', [])
+        _log.info(f"{method}: cross-validated table read back from {Path(path).name}"); return tidy
+    tidy = cross_validate(X, Y, sample_ids, folds, seeds=seeds, fit=fit, genes=genes, patients=patients, method=method)
+    _to_cache(Path(path), key, {'tidy': tidy}, runs=tidy.attrs.get('runs', []))
+    return tidy
 
 # %% ../nbs/04c_evaluation.ipynb #fc7c6851
 def _detected_frac_ok(counts, rows, min_cells_pct:float):
@@ -707,6 +778,28 @@ def hest_benchmark(X, # (N, D) features
     tidy['protocol'] = label
     return HestResult(pd.DataFrame(frows), pd.concat(grows, ignore_index=True), tidy, chosen, label, numerics, _versions(numerics))
 
+# %% ../nbs/04c_evaluation.ipynb #ca072761
+def cached_hest(path, # stem of the saved result (e.g. <run>/evaluation/cache/<method> (HEST))
+                X, counts_or_log1p, sample_ids, patients=None, # as for hest_benchmark
+                **kw, # hest_benchmark's other arguments (genes, folds, n_genes, numerics, method, ...)
+               ) -> HestResult:
+    "`hest_benchmark`, saved at `path` and read back while its inputs, settings and code are the same."
+    import scipy.sparse as sp
+    from vri_text.train import array_key, source_key
+    C = counts_or_log1p.tocsr() if sp.issparse(counts_or_log1p) else np.asarray(counts_or_log1p)
+    arrays = lambda v: array_key(np.asarray(v).astype(str)) if v is not None else None
+    settings = {k: (arrays(v) if k in ('genes', 'gene_list') else _folds_key(v) if k == 'folds' and v is not None else v) for k, v in sorted(kw.items())}
+    key = json.loads(json.dumps(dict(data=array_key(X, np.asarray(sample_ids).astype(str)), patients=_patients_key(patients), settings=settings, code=source_key(*_CODE),
+                                     counts=array_key(C.data, C.indices, C.indptr, np.asarray(C.shape)) if sp.issparse(C) else array_key(C)), default=str))
+    got = _from_cache(Path(path), key)
+    if got is not None:
+        f, rec = got
+        return HestResult(f['folds'], f['per_gene'], f['tidy'], {int(k): v for k, v in rec['genes'].items()}, rec['label'], rec['numerics'], rec['versions'])
+    h = hest_benchmark(X, C, sample_ids, patients, **kw)
+    _to_cache(Path(path), key, dict(folds=h.folds, per_gene=h.per_gene, tidy=h.tidy), genes={str(k): list(v) for k, v in h.genes.items()},
+              label=h.label, numerics=h.numerics, versions=h.versions)
+    return h
+
 # %% ../nbs/04c_evaluation.ipynb #2b89f914
 def cohort_counts(cohort, # a Cohort (or any iterable of Samples)
                   sample_ids, # (N,) sample of each spot (e.g. Dataset.sample_ids)
@@ -807,8 +900,8 @@ def plot_cv(tidy, # cross_validate tables (one or more methods, same folds)
     import matplotlib.pyplot as plt
     ss, summ = sample_scores(tidy), summarise(tidy, by=by, n_boot=n_boot, seed=seed)
     methods = list(summ.method)
-    extra = max(0, len(methods) + len(hest or {}) - 4)   # points on the right beyond four widen it
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10 + 0.5*extra, 3.8), gridspec_kw=dict(width_ratios=[3, 1.4 + 0.3*extra]))
+    extra = max(0, len(methods) + len(hest or {}) - 4)   # points on the right beyond four
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw=dict(width_ratios=[3, 1.4 + 0.3*extra]))   # the page's column: the right panel takes the extra points
     w = 0.8/len(methods)
     rng = np.random.default_rng(0)
     for i, m in enumerate(methods):
@@ -835,3 +928,204 @@ def plot_cv(tidy, # cross_validate tables (one or more methods, same folds)
     bx.set_title(f'mean, 95% CI over held-out {by}s\n(HEST: mean ± sd over folds)', fontsize=9)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/04c_evaluation.ipynb #23c79ab7
+def wrap_md(*paragraphs:str, width:int=110) -> str:
+    "Paragraphs as one Markdown string, each wrapped at `width` characters (a page's stored lines stay in its column); tables left whole."
+    import textwrap
+    def one(p):
+        if p.lstrip().startswith('|'): return p
+        return textwrap.fill(p, width, subsequent_indent='  ' if p.startswith('- ') else '', break_long_words=False, break_on_hyphens=False)
+    return '\n\n'.join(one(p) for p in paragraphs)
+
+def _esc(v) -> str:
+    "Text from a file, safe in Markdown: HTML escaped, table bars and newlines neutralised."
+    import html
+    return html.escape(str(v), quote=False).replace('|', '\\|').replace('\n', ' ')
+
+def md_table(df, # a DataFrame (cells shown as text)
+            ) -> str:
+    "A DataFrame as a Markdown table, every cell escaped."
+    rows = [[_esc(c) for c in df.columns], *[[_esc(v) for v in r] for r in df.itertuples(index=False)]]
+    return '\n'.join(['| ' + ' | '.join(rows[0]) + ' |', '|' + '---|'*len(df.columns)] + ['| ' + ' | '.join(r) + ' |' for r in rows[1:]])
+
+# %% ../nbs/04c_evaluation.ipynb #ed9cdf6d
+RESULT_FILES = { # what the front page reads: name -> (file in the run folder, {enc} the encoder; what writes it)
+    'baseline': ('baseline/{enc}/summary.json', '`vri_text demo` or notebook 04b'),
+    'splits': ('splits.json', '`vri_text demo` or notebook 03a'),
+    'cv': ('evaluation/summary.csv', 'notebook 04c'),
+    'poster_split': ('evaluation/poster_split.csv', 'notebook 04c'),
+    'bound': ('evaluation/bound.csv', 'notebook 04c'),
+    'simplest': ('evaluation/simplest_heads.csv', 'notebook 04c'),
+    'ablations': ('ablations/{enc}/paired_folds.csv', 'notebook 05'),
+    'text_split': ('alignment/{enc}/summary.json', 'notebook 07a'),
+    'text_effects': ('alignment/{enc}/sweep_effects.csv', 'notebook 07a'),
+    'query_auc': ('alignment/{enc}/query_auc_comparison.csv', 'notebook 07a'),
+}
+
+def run_results(run, # a run folder
+                encoder:str='handcrafted', # whose results
+               ) -> dict:
+    "Every file of `RESULT_FILES` in `run`: a DataFrame (.csv) or a dict (.json); None where it is not there yet."
+    import pandas as pd
+    out = {}
+    for name, (rel, _) in RESULT_FILES.items():
+        p = Path(run)/rel.format(enc=encoder)
+        out[name] = None if not p.exists() else pd.read_csv(p, float_precision='round_trip') if p.suffix == '.csv' else json.loads(p.read_text())
+    return out
+
+def _not_run(name:str, encoder:str) -> str:
+    rel, who = RESULT_FILES[name]
+    return f"not yet run (run {who}; it writes `{_esc(rel.format(enc=encoder))}`)"
+
+def _row(df, method:str):
+    "The row of `method` in a results table, else None."
+    if df is None or 'method' not in df: return None
+    m = df[df['method'].astype(str) == method]
+    return m.iloc[0] if len(m) else None
+
+# %% ../nbs/04c_evaluation.ipynb #8bc89b5f
+def headline_table(run, # a run folder
+                   encoder:str='handcrafted', # whose baseline
+                  ):
+    "The baseline's mean gene correlation as each page computes it — which average, which split — and the generator's ceiling."
+    import pandas as pd
+    R, e = run_results(run, encoder), _esc(encoder)
+    b, sp, cv, ab = R['baseline'], R['splits'], _row(R['cv'], encoder), R['ablations']
+    ps, bd = _row(R['poster_split'], f'{encoder}, poster split'), _row(R['bound'], encoder)
+    fixed = f"the fixed {'/'.join(str(len(sp[k])) for k in ('train', 'val', 'test'))} split (samples)" if sp else 'the fixed split'
+    rows = [(f"the poster's protocol: the main job (04b), `{e}`", f"{b['test_at_val_mean']:.3f} ± {b['test_at_val_sd']:.3f}" if b else _not_run('baseline', encoder),
+             f"test spots pooled, at the epoch chosen on validation; mean ± sd over {len(b['seeds']) if b else ''} seeds", fixed),
+            ("the same split, per held-out sample (04c)", f"{ps['mean']:.3f}" if ps is not None else _not_run('poster_split', encoder),
+             (f"each of its {int(ps.n_samples)} test samples on its own, then their mean ({int(ps.n_seeds)} seeds); "
+              f"the same fits with the test spots pooled: {ps.pooled_mean:.3f}") if ps is not None else 'each test sample on its own, then their mean', fixed),
+            ("folds by patient (04c)", f"{cv['mean']:.3f} (95% CI {cv.ci_lo:.3f}–{cv.ci_hi:.3f})" if cv is not None else _not_run('cv', encoder),
+             f"each held-out sample on its own, then the mean over all {int(cv.n_samples)} ({int(cv.n_seeds)} seeds)" if cv is not None else
+             'each held-out sample on its own, then the mean over all', _esc(cv.protocol) if cv is not None else 'folds by patient'),
+            ("the ablation grid's baseline (05)", f"{ab.mean_b.iloc[0]:.3f}" if ab is not None and len(ab) else _not_run('ablations', encoder),
+             f"each held-out sample on its own, then the mean over all {int(ab.n_units.max())}" if ab is not None and len(ab) else
+             'each held-out sample on its own, then the mean over all', f"{int(ab.n_folds.max())} folds by patient" if ab is not None and len(ab) else 'folds by patient'),
+            ("the generator's ceiling", ' / '.join([f"{b['ceiling']:.3f}" if b and b.get('ceiling') else _not_run('baseline', encoder),
+                                                    f"{bd.ceiling:.3f}" if bd is not None else _not_run('bound', encoder)]),
+             "its expected expression against the measured counts: test spots pooled / per held-out sample, then the mean. It counts "
+             "a handling-stress field that no image shows, which no model of the H&E can reach", "rows 1 / 3")]
+    return pd.DataFrame(rows, columns=['what', 'mean gene correlation', 'how it is averaged', 'split'])
+
+# %% ../nbs/04c_evaluation.ipynb #53c1290d
+def _v(r) -> int: return 1 if r['ci_lo'] > 0 else -1 if r['ci_hi'] < 0 else 0   # detectably higher, lower, or neither
+def _ci(r, dg:int=3) -> str: return f"{r['diff']:+.{dg}f} (CI {r['ci_lo']:+.{dg}f} to {r['ci_hi']:+.{dg}f})"
+def _and(names) -> str: names = list(names); return ', '.join(names[:-1]) + ' and ' + names[-1] if len(names) > 1 else ''.join(names)
+
+def _head(m) -> str:
+    "A readable name for a head of the ablation grid or 04c's simplest heads."
+    m = str(m).split(', ', 1)[-1]
+    names = {'depth=0': 'the linear head (no hidden layer)', 'linear head': 'the linear head (no hidden layer)', 'depth=2': 'a second hidden layer', 'batchnorm=on': 'batch norm'}
+    if m in names: return names[m]
+    if m.startswith('ridge'): return 'ridge (penalty chosen on validation)'
+    return _esc(m.replace('=', ' ', 1))
+
+# %% ../nbs/04c_evaluation.ipynb #1c81b237
+def _answer_heads(R:dict, encoder:str) -> str:
+    "(a) from 05's paired_folds (and 04c's simplest heads)."
+    q = ("**(a) Does the simplest head beat deeper, wider and regularised ones?** The poster: its 2-layer head (one hidden layer "
+         "of 1024) outperformed them.")
+    pf = R['ablations']
+    if pf is None or not len(pf): return f"{q} Measured: {_not_run('ablations', encoder)}."
+    kind = lambda m: 'simpler' if m == 'depth=0' or m.startswith('ridge') else 'regularised' if m.startswith(('dropout', 'batchnorm')) else 'deeper or wider'
+    pf = pf.assign(kind=[kind(str(m)) for m in pf.method], v=[_v(r) for _, r in pf.iterrows()])
+    adj = f", Bonferroni-adjusted for {len(pf)} comparisons" if str(pf['adjusted'].iloc[0]) == 'True' else ''
+    parts = [f"{k}: " + ', '.join(f"{_head(r.method)} {_ci(r)}" for _, r in pf[pf.kind == k].iterrows()) for k in ('deeper or wider', 'regularised', 'simpler') if (pf.kind == k).any()]
+    s = (f" Measured (notebook 05), against the poster's head ({pf.mean_b.iloc[0]:.3f} per held-out sample), paired on {int(pf.n_units.max())} "
+         f"held-out samples in {int(pf.n_folds.max())} folds by patient ({pf.level.iloc[0]:.1%} intervals{adj}): " + '; '.join(parts) + '.')
+    big, simp = pf[pf.kind != 'simpler'], pf[pf.kind == 'simpler']
+    up, down = big[big.v > 0], big[big.v < 0]
+    verb = lambda d: 'does' if len(d) == 1 else 'do'
+    s += (" No deeper, wider or regularised head does detectably better, as the poster found" if not len(up) else
+          f" Unlike the poster's finding, {_and(map(_head, up.method))} {verb(up)} detectably better")
+    s += f"; {_and(map(_head, down.method))} {verb(down)} detectably worse." if len(down) else '.'
+    if len(simp):
+        s += ' Of the simpler heads, ' + '; '.join(f"{_head(r.method)} {['is not detectably different', 'beats it', 'does worse'][r.v]}" for _, r in simp.iterrows()) + '.'
+        if (simp.v > 0).any(): s += " So the poster's head is not the best choice here: a simpler one does better."
+    s4 = R['simplest']
+    s4 = s4[s4.baseline.astype(str) == encoder] if s4 is not None and 'baseline' in s4 else None
+    if s4 is not None and len(s4):
+        s += (f" On notebook 04c's {int(s4.n_folds.max())} folds, against the same head: " + '; '.join(f"{_head(r.method)} {_ci(r)}" for _, r in s4.iterrows()) + '.')
+    return q + s
+
+# %% ../nbs/04c_evaluation.ipynb #b77c432e
+def _answer_seeds(R:dict, encoder:str) -> str:
+    "(b) from the main job's seeds (04b) against 04c's folds."
+    q = "**(b) Is it robust across seeds?** The poster: yes, over its eight seeds."
+    b, cv = R['baseline'], _row(R['cv'], encoder)
+    if not b: return f"{q} Measured: {_not_run('baseline', encoder)}."
+    sd = b['test_at_val_sd']
+    s = (f" Measured: over the {len(b['seeds'])} seeds of the fixed split the test correlation varies by an sd of {sd:.4f} (notebook 04b, "
+         "test spots pooled); but those seeds share one split and its test samples, so that is the optimiser's spread alone.")
+    if cv is None: return f"{q}{s} Across folds by patient: {_not_run('cv', encoder)}."
+    ratio = cv.fold_sd/sd if sd > 0 else float('inf')
+    s += (f" Across {int(cv.n_folds)} folds by patient (notebook 04c, each held-out sample scored on its own) the fold means vary by an sd "
+          f"of {cv.fold_sd:.3f}" + (f", {ratio:.0f}× the seeds'," if ratio >= 1.5 else ", about the seeds' spread,")
+          + f" and the mean over all {int(cv.n_samples)} held-out samples is {cv['mean']:.3f} (95% CI {cv.ci_lo:.3f}–{cv.ci_hi:.3f})")
+    if np.isfinite(cv.seed_sd): s += f"; there, {int(cv.n_seeds)} seeds move that mean by an sd of {cv.seed_sd:.4f}"
+    s += ('. So it is robust to the seed; what moves the number is which patients are held out, which seeds on one split cannot show.'
+          if ratio >= 1.5 else '. So it is robust to the seed, and to the patients held out.')
+    return q + s
+
+# %% ../nbs/04c_evaluation.ipynb #1728e18a
+_FACTORS = {'λ': 'λ', 'source': 'the caption source', 'warm-up': 'the warm-up', 'loss': 'the loss', 'init': 'the initialisation'} # the sweep's factors, in words
+
+def _answer_text(R:dict, encoder:str) -> str:
+    "(c) from 07a's sweep against the λ = 0 controls (and its one-split table)."
+    q = "**(c) Does positive-only caption alignment keep accuracy?** The poster: it maintained baseline accuracy."
+    e, one = R['text_effects'], R['text_split']
+    if (e is None or not len(e)) and not one: return f"{q} Measured: {_not_run('text_effects', encoder)}."
+    parts, lam = [], float(one['lam']) if one and 'lam' in one else 0.2
+    if e is not None and len(e):
+        t = e[~e.factor.astype(str).str.startswith('more training')]
+        main = t[(t.factor.astype(str) == 'λ') & np.isclose(t.lam.astype(float), lam) & (t.loss.astype(str) == 'cos') & (t.init.astype(str) == 'baseline')]
+        if len(main):
+            r = main.iloc[0]
+            parts.append(f"fine-tuning from the baseline with captions (λ = {lam:g}, positive pairs, warm-up {int(r.warmup)} epochs) against the same "
+                         f"fine-tuning with λ = 0, on {int(r.n_units)} held-out samples in {int(r.n_folds)} folds by patient: {_ci(r, 4)} in mean gene "
+                         "correlation, " + ['no detectable change: it keeps accuracy, as the poster found', 'detectably higher',
+                                            "detectably lower: it costs accuracy, unlike the poster's finding"][_v(r)])
+        up, down = int((t.ci_lo > 0).sum()), int((t.ci_hi < 0).sum())
+        parts.append(f"over all {len(t)} text variants of the sweep (varying {_and(sorted({_FACTORS.get(str(f), _esc(f)) for f in t.factor}))}), {up} raised it "
+                     f"detectably, {down} lowered it and {len(t) - up - down} showed no detectable difference")
+    else: parts.append(_not_run('text_effects', encoder))
+    if one: parts.append(f"on the fixed split over {len(one['seeds'])} seeds, fine-tuned minus its λ = 0 control: "
+                         f"{one['ft_vs_control_mean']:+.4f} ± {one['ft_vs_control_sd']:.4f}")
+    return f"{q} Measured (notebook 07a): " + '; '.join(parts) + '.'
+
+# %% ../nbs/04c_evaluation.ipynb #1aafd797
+def _answer_readable(R:dict, encoder:str) -> str:
+    "(d) from 07a's text-query maps: the fine-tuned model against a frozen baseline with only an alignment head."
+    q = ("**(d) Does it make the predictions readable?** The poster: gains in interpretability, the captions adding morphological "
+         "context to the predictions.")
+    a = R['query_auc']
+    fr = None if a is None else _row(a.rename(columns={'against': 'method'}), 'frozen baseline + align head')
+    if fr is None: return f"{q} Measured: {_not_run('query_auc', encoder)}."
+    sh = _row(a.rename(columns={'against': 'method'}), 'shuffled captions')
+    s = (f" Measured (notebook 07a), text queries scored against the true tissue regions of {int(fr.n_slides)} held-out slides (ROC AUC per "
+         f"slide): the fine-tuned model's query maps reach {fr.mean_model:.3f}; the frozen baseline, its gene predictions untouched by text, "
+         f"with only an alignment head fitted on them, reaches {fr.mean_against:.3f} (difference {fr['diff']:+.3f}, 95% CI "
+         f"{fr.ci_lo:+.3f} to {fr.ci_hi:+.3f})")
+    s += f"; with captions shuffled the alignment head reaches {sh.mean_against:.3f}." if sh is not None else '.'
+    v, margin = _v(fr), fr.mean_model - 0.5
+    if v == 0: s += (" So the predictions become readable through the alignment head, not through text supervision of the gene head: "
+                     "the frozen baseline reads text queries as well.")
+    elif v > 0:
+        share = fr['diff']/margin if margin > 0 else float('nan')
+        s += (f" So text fine-tuning adds {fr['diff']:+.3f} AUC, {share:.1%} of the maps' margin above chance: "
+              + ("nearly all of the readability comes from the alignment head on the baseline's predictions, not from text supervision of the gene head."
+                 if share < 0.1 else "part of the readability comes from text supervision of the gene head, the rest from the alignment head."))
+    else: s += " So the frozen baseline with an alignment head reads text queries better than the fine-tuned model."
+    if sh is not None and sh.ci_lo > 0: s += " What the captions say is what the alignment head reads: shuffled, they lose it."
+    return q + s
+
+def poster_answers(run, # a run folder
+                   encoder:str='handcrafted', # whose results
+                  ) -> str:
+    "The poster's four claims, each answered in Markdown from the run's saved results ('not yet run' and the page to run where missing)."
+    R = run_results(run, encoder)
+    return wrap_md(*(f(R, encoder) for f in (_answer_heads, _answer_seeds, _answer_text, _answer_readable)))

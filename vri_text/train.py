@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import Config, atomic_write, get_device, get_logger, progress
+from .core import NOTE, Config, atomic_write, get_device, get_logger, progress
 from .head import Checkpoint, HeadConfig, Normalisation, init_head, load_checkpoint, mlp, predict, save_checkpoint
 from .metrics import mean_gene_corr
 
 # %% auto #0
 __all__ = ['SPLITS', 'FREEZE', 'MSE', 'TrainConfig', 'split_indices', 'check_inputs', 'Objective', 'SeedRun', 'FitResult', 'fit',
            'train_ensemble', 'seed_table', 'format_seed_table', 'history_frame', 'plot_curves', 'save_fit',
-           'run_baseline']
+           'run_baseline', 'array_key', 'source_key', 'load_fit', 'baseline_study', 'plot_seeds']
 
 # %% ../nbs/04b_baseline.ipynb #c0a80d3e
 _log = get_logger('train')
@@ -477,8 +477,9 @@ def run_baseline(ds, # a vri_text.dataset.Dataset (X, Y, sample_ids, genes, enco
     "Train the baseline head for every seed, save everything; return (FitResult, summary dict)."
     import matplotlib.pyplot as plt
     from vri_text.dataset import RunSpec
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    res = train_ensemble(ds.X, ds.Y, ds.idx(), cfg or TrainConfig(), seeds=seeds, sample_ids=ds.sample_ids, verbose=verbose)
+    out, cfg = Path(out_dir), cfg or TrainConfig()
+    out.mkdir(parents=True, exist_ok=True)
+    res = train_ensemble(ds.X, ds.Y, ds.idx(), cfg, seeds=seeds, sample_ids=ds.sample_ids, verbose=verbose)
     spec = ds.run_spec or RunSpec(encoder_id=ds.encoder_id, genes=tuple(ds.genes), normalization=ds.normalization)
     save_fit(res, out, spec)
     fig = plot_curves(res.runs, title=f'baseline head on {ds.encoder_id} features, {len(res)} seeds')
@@ -489,6 +490,97 @@ def run_baseline(ds, # a vri_text.dataset.Dataset (X, Y, sample_ids, genes, enco
                 spots={k: int(len(v)) for k, v in ds.idx().items()}, seconds=round(res.seconds, 1),
                 **{f'{c}_mean': float(t[c].mean()) for c in ('final', 'best', 'test_at_val')},
                 **{f'{c}_sd': sd(c) for c in ('final', 'best', 'test_at_val')},
-                ceiling=ceiling, ratio_to_ceiling=float(t['test_at_val'].mean())/ceiling if ceiling else None)
+                ceiling=ceiling, ratio_to_ceiling=float(t['test_at_val'].mean())/ceiling if ceiling else None,
+                reuse_key=_reuse_key(ds, seeds, cfg))
     with atomic_write(out/'summary.json', 'w') as f: json.dump(summ, f, indent=1)
     return res, summ
+
+# %% ../nbs/04b_baseline.ipynb #425d407c
+def array_key(*arrays) -> str:
+    "16 hex digits of sha1 over each array's dtype, shape and bytes (object arrays as text)."
+    import hashlib
+    h = hashlib.sha1()
+    for a in arrays:
+        a = np.asarray(a)
+        a = np.ascontiguousarray(a.astype(str) if a.dtype == object else a)
+        h.update(f'{a.dtype.str}|{a.shape}|'.encode()); h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+def source_key(*modules:str) -> str:
+    "16 hex digits of sha1 over the source files of the named modules (e.g. 'vri_text.train'): results of other code are not reused."
+    import importlib, inspect
+    return array_key(*[np.frombuffer(inspect.getsource(importlib.import_module(m)).encode(), np.uint8) for m in modules])
+
+# %% ../nbs/04b_baseline.ipynb #6cb70cdf
+def load_fit(folder, # a folder written by save_fit (or run_baseline)
+             *,
+             prefix:str='', # file-name prefix given to save_fit
+            ) -> FitResult:
+    "The `FitResult` that `save_fit` wrote to `folder`: settings, each seed's history, val-chosen epoch and restored head."
+    import pandas as pd
+    d = Path(folder)
+    cfg = TrainConfig.load(d/f'{prefix}train_config.json')
+    tab, hist = (pd.read_csv(d/f'{prefix}{n}.csv', float_precision='round_trip') for n in ('seed_table', 'history'))   # floats exactly as saved
+    runs = []
+    for r in tab.itertuples():
+        ck = load_checkpoint(d/f'{prefix}seed{int(r.seed)}')
+        name = ck.objective.get('name', 'Objective')
+        if name != 'Objective': raise ValueError(f"{d}: seed {int(r.seed)} was trained with the {name} objective; load_fit reads back MSE fits (load text fits with load_checkpoint)")
+        h = [{k: (int(v) if k == 'epoch' else float(v)) for k, v in row.items()} for row in hist[hist.seed == r.seed].drop(columns='seed').to_dict('records')]
+        runs.append(SeedRun(int(r.seed), h, int(r.val_epoch), ck.model, stopped_early=len(h) < cfg.epochs))
+    objective = Objective(**{k: v for k, v in ck.objective.items() if k != 'name'})
+    return FitResult(runs, cfg, ck.normalisation, ck.head_config, objective=objective)
+
+# %% ../nbs/04b_baseline.ipynb #eec53ae9
+def _reuse_key(ds, seeds, cfg:TrainConfig) -> dict:
+    "What a baseline's results depend on: the data, the seeds, the settings and the engine's code."
+    idx = ds.idx()
+    key = dict(data=array_key(ds.X, ds.Y, np.asarray(ds.sample_ids).astype(str), *[idx[k] for k in sorted(idx)]),
+               seeds=[int(s) for s in seeds], train_config=cfg.to_dict(), code=source_key('vri_text.train', 'vri_text.head', 'vri_text.metrics'))
+    return json.loads(json.dumps(key))
+
+def baseline_study(ds, # a vri_text.dataset.Dataset
+                   out_dir, # folder of the results (run_baseline's)
+                   seeds, # one head per seed
+                   cfg:TrainConfig|None=None, # settings (default: the poster's)
+                   *,
+                   ceiling=None, # the ceiling (float), a function returning it (called only to train), or None
+                   verbose:bool=False, # progress bar over epochs
+                  ) -> tuple:
+    "(FitResult, summary) of `run_baseline`, read back from `out_dir` when it holds them for the same data, seeds, settings and code."
+    cfg, out = cfg or TrainConfig(), Path(out_dir)
+    key = _reuse_key(ds, seeds, cfg)
+    s = json.loads((out/'summary.json').read_text()) if (out/'summary.json').exists() else {}
+    if s.get('reuse_key') == key and all((out/f'seed{k}{x}').exists() for k in key['seeds'] for x in ('.json', '.safetensors')):
+        _log.log(NOTE, f"baseline {ds.encoder_id}: {len(key['seeds'])} seeds read back from {out.name}/ (nothing changed)")
+        return load_fit(out), s
+    fit_, summ = run_baseline(ds, out, seeds, cfg, ceiling=ceiling() if callable(ceiling) else ceiling, verbose=verbose)
+    _log.log(NOTE, f"baseline {ds.encoder_id}: {len(fit_)} seeds trained in {fit_.seconds:.0f} s -> {out.name}/")
+    return fit_, summ
+
+# %% ../nbs/04b_baseline.ipynb #75b0f0b9
+def plot_seeds(tables:dict, # name -> seed_table of a fit (one row per seed)
+               ceiling:float|None=None, # the generator's ceiling on the same test spots
+               title:str='', # figure title
+              ):
+    "Left: each seed's test correlation at the val-chosen epoch (dots) and the poster's best (rings); right: each fit's mean against the ceiling."
+    import matplotlib.pyplot as plt
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.5, 3.4), gridspec_kw=dict(width_ratios=[3, 2]))
+    names = list(tables)
+    for i, t in enumerate(tables.values()):
+        x = i + np.linspace(-0.18, 0.18, len(t))
+        ax.scatter(x, t.test_at_val, s=18, color=f'C{i}', zorder=3, label='test @ val-chosen epoch' if i == 0 else None)
+        ax.scatter(x, t.best, s=22, facecolors='none', edgecolors=f'C{i}', label="poster's best (epoch chosen on test)" if i == 0 else None)
+        ax.hlines(t.test_at_val.mean(), i - 0.28, i + 0.28, color=f'C{i}', lw=1)
+        m = float(t.test_at_val.mean())
+        bx.bar(i, m, color=f'C{i}', alpha=0.85)
+        if ceiling: bx.text(i, m, f'{m/ceiling:.0%}', ha='center', va='bottom', fontsize=8)
+    if ceiling:
+        bx.axhline(ceiling, color='k', ls='--', lw=0.8); bx.text(-0.4, ceiling, 'ceiling', fontsize=8, va='bottom')
+        bx.set_ylim(0, ceiling*1.12)
+    for a in (ax, bx): a.set_xticks(range(len(names))); a.set_xticklabels(names, fontsize=8)
+    ax.set_ylabel('test mean gene corr (spots pooled)'); ax.legend(fontsize=7, loc='best')
+    ax.set_title('each seed', fontsize=9); bx.set_title('mean over seeds, share of the ceiling', fontsize=9)
+    if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
