@@ -98,7 +98,7 @@ def build_dataset(cohort, # a Cohort with splits attached (or any iterable of Sa
         enc_ids.add(man['encoder_id']); dropped += s.n_spots - len(b)
     if len(enc_ids) > 1: raise DataError(f"{feature_dir}: feature files come from different encoders {sorted(enc_ids)}; recompute them with one")
     n = sum(len(x) for x in Xs)
-    log.log(NOTE, f"dataset: {n} spots from {len(Xs)} samples; {dropped} spots without a patch (dropped at patching) left out of the targets too")
+    log.log(NOTE, f"dataset: {n} spots, {len(Xs)} samples" + (f"; {dropped} spots without a patch left out" if dropped else ''))
     return Dataset(np.concatenate(Xs), np.concatenate(Ys), np.array(sids), np.array(bcs), list(genes), splits,
                    normalization, enc_ids.pop() if enc_ids else '', xy_um=np.concatenate(xys) if xys else np.zeros((0, 2)))
 
