@@ -379,5 +379,5 @@ def ablation_study(ds, # anything with X, Y, sample_ids, genes, encoder_id, idx(
     summ['findings'] = ablation_findings(summ)
     if not back: _save_study(out, summ, text, res, cmp, cv, pf, base, grid)
     views = f"{len(seeds)} seed(s) on one split" + (f", {len(folds)} folds" if folds is not None else '')
-    _log.log(NOTE, f"ablations: {res.level.nunique()} heads, {views}: " + (f"read back from {out.parent.name}/{out.name}/" if back else f"trained in {secs:.0f} s"))
+    _log.log(NOTE, f"ablations: {len(res.groupby(['factor', 'level']))} heads, {views}: " + (f"read back from {out.parent.name}/{out.name}/" if back else f"trained in {secs:.0f} s"))
     return dict(results=res, comparison=cmp, cv=cv, paired_folds=pf, conclusion=text, summary=summ, findings=summ['findings'], reused=bool(back), dir=out)

@@ -765,7 +765,9 @@ def run_text_study(ds, # vri_text.dataset.Dataset
     sweep, scores, effects = _sweep_stage(ds, tts, folds, cfg, patients); lap('sweep')
     Q = text_encoder.encode(list(QUERIES))
     models, retr, aucs, auc_cmp = _maps_stage(ds, sweep, tts[main], regions, folds, cfg, Q, main=main, shuffled=shuffled, kind_of=kind_of)
-    for m, p in CV_PREFIX.items(): save_fit(models[m][0], out/'cv', ds.run_spec.for_text(text_encoder.id, str(captioner)), prefix=p)
+    sp0 = folds[0]   # the first fold's checkpoints record the split they were trained on, and the fold
+    spec0 = ds.run_spec.for_text(text_encoder.id, str(captioner)).replace(split={k: list(getattr(sp0, k)) for k in ('train', 'val', 'test')} | dict(by=sp0.by, seed=sp0.seed), fold=0)
+    for m, p in CV_PREFIX.items(): save_fit(models[m][0], out/'cv', spec0, prefix=p)
     lap('maps')
     perm = _permutation_stage(ds, study, tts[main], perm_texts, init, regions, cfg, Q); lap('permutations')
     tables = dict(zip(STUDY_TABLES, (study.table, study.paired, study.retrieval, seed_table(study.finetuned.runs), history_frame(study.finetuned.runs),
