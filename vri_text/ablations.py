@@ -17,7 +17,7 @@ from .train import TrainConfig, train_ensemble
 
 # %% auto #0
 __all__ = ['RIDGE', 'AVERAGE_CV', 'AVERAGE_SPLIT', 'AblationGrid', 'ablation_grid', 'ablation_variants', 'run_ablations',
-           'save_table', 'load_table', 'paired_comparison', 'plot_ablations', 'conclusion', 'run_ablations_cv',
+           'save_table', 'load_table', 'paired_comparison', 'conclusion', 'plot_ablations', 'run_ablations_cv',
            'ablation_summary', 'ablation_findings', 'plot_cv_ablations', 'reuse_key', 'ablation_study']
 
 # %% ../nbs/05_ablations.ipynb #57052fae
@@ -129,6 +129,28 @@ def paired_comparison(df, # table from run_ablations
     out['p_holm'] = _holm(out.p_t.to_numpy()) if len(out) else []
     return out
 
+# %% ../nbs/05_ablations.ipynb #867270a4
+def conclusion(cmp, # table from paired_comparison
+               alpha:float=0.05, # significance level for the Holm-adjusted paired t-test
+               metric:str='test mean gene correlation at the validation-chosen epoch', # what was compared
+              ) -> str:
+    "A plain-language conclusion generated from the paired comparisons."
+    if len(cmp) == 0: return 'No variants were run.'
+    n = int(cmp.n.min())
+    name = lambda r: f'{r.factor}={r.level}'
+    better = cmp[(cmp.mean_diff > 0) & (cmp.p_holm < alpha)]
+    worse = cmp[(cmp.mean_diff < 0) & (cmp.p_holm < alpha)]
+    top, low = cmp.loc[cmp.mean_diff.idxmax()], cmp.loc[cmp.mean_diff.idxmin()]
+    s = [f"Over {n} seeds ({metric}), {len(better)} of {len(cmp)} variants were significantly better than the baseline "
+         f"and {len(worse)} significantly worse (paired t-test, Holm-adjusted p < {alpha})"
+         + (f": worse were {', '.join(name(r) for r in worse.itertuples())}." if len(worse) else '.')]
+    s.append(f"The largest mean change was {name(top)} ({top.mean_diff:+.3f} ± {top.sd_diff:.3f}, better on {top.n_better}/{top.n} seeds); "
+             f"the largest drop {name(low)} ({low.mean_diff:+.3f} ± {low.sd_diff:.3f}).")
+    if len(better): s.append(f"Contrary to the poster's finding, {', '.join(name(r) for r in better.itertuples())} improved on the poster's head.")
+    elif n >= 5: s.append("No variant improved on the baseline reliably, in line with the poster's finding that deeper, wider or regularised heads add nothing.")
+    if n < 5: s.append(f"With only {n} seeds these tests have little power, so this is weak evidence either way: read the differences, not the p-values.")
+    return ' '.join(s)
+
 # %% ../nbs/05_ablations.ipynb #aef32d98
 def plot_ablations(df, # table from run_ablations
                    metric:str='test_at_val', # column plotted
@@ -156,28 +178,6 @@ def plot_ablations(df, # table from run_ablations
     dx.set_title('variant − baseline (paired)', fontsize=9); dx.set_xlabel(f'Δ {metric}')
     fig.tight_layout()
     return fig
-
-# %% ../nbs/05_ablations.ipynb #867270a4
-def conclusion(cmp, # table from paired_comparison
-               alpha:float=0.05, # significance level for the Holm-adjusted paired t-test
-               metric:str='test mean gene correlation at the validation-chosen epoch', # what was compared
-              ) -> str:
-    "A plain-language conclusion generated from the paired comparisons."
-    if len(cmp) == 0: return 'No variants were run.'
-    n = int(cmp.n.min())
-    name = lambda r: f'{r.factor}={r.level}'
-    better = cmp[(cmp.mean_diff > 0) & (cmp.p_holm < alpha)]
-    worse = cmp[(cmp.mean_diff < 0) & (cmp.p_holm < alpha)]
-    top, low = cmp.loc[cmp.mean_diff.idxmax()], cmp.loc[cmp.mean_diff.idxmin()]
-    s = [f"Over {n} seeds ({metric}), {len(better)} of {len(cmp)} variants were significantly better than the baseline "
-         f"and {len(worse)} significantly worse (paired t-test, Holm-adjusted p < {alpha})"
-         + (f": worse were {', '.join(name(r) for r in worse.itertuples())}." if len(worse) else '.')]
-    s.append(f"The largest mean change was {name(top)} ({top.mean_diff:+.3f} ± {top.sd_diff:.3f}, better on {top.n_better}/{top.n} seeds); "
-             f"the largest drop {name(low)} ({low.mean_diff:+.3f} ± {low.sd_diff:.3f}).")
-    if len(better): s.append(f"Contrary to the poster's finding, {', '.join(name(r) for r in better.itertuples())} improved on the poster's head.")
-    elif n >= 5: s.append("No variant improved on the baseline reliably, in line with the poster's finding that deeper, wider or regularised heads add nothing.")
-    if n < 5: s.append(f"With only {n} seeds these tests have little power, so this is weak evidence either way: read the differences, not the p-values.")
-    return ' '.join(s)
 
 # %% ../nbs/05_ablations.ipynb #5c0a1e02
 RIDGE = 'ridge (val α)' # the method name of the validation-tuned ridge in the cross-validated table
@@ -224,7 +224,7 @@ def ablation_summary(cmp, # paired_comparison of the one-split table
                                  p_holm=_num(r.p_holm)) for r in cmp.itertuples()], conclusion=conclusion(cmp))
     if pf is None: return dict(cv=None, one_split=one)
     from vri_text.evaluation import paired_conclusion, summarise
-    b, r0 = summarise(cv).set_index('method').loc['baseline'], pf.iloc[0]
+    b, r0 = summarise(cv[cv.method == 'baseline']).iloc[0], pf.iloc[0]
     rows = [dict(method=r.method, mean=_num(r.mean_a), diff=_num(r.diff), ci_lo=_num(r.ci_lo), ci_hi=_num(r.ci_hi), verdict=_verdict(r.ci_lo, r.ci_hi),
                  folds_better=int(r.folds_better), n_folds=int(r.n_folds), samples_better=int(r.samples_better), n_samples=int(r.n_samples)) for r in pf.itertuples()]
     pick = lambda v: [r['method'] for r in rows if r['verdict'] == v]
@@ -338,7 +338,7 @@ def _save_study(out:Path, summ:dict, text:str, res, cmp, cv, pf, base:TrainConfi
     for name, t in (('conclusion.md', text), ('findings.md', summ['findings'])):
         with atomic_write(out/name, 'w') as f: f.write(t + '\n')
     for name, fig in [('ablations.png', plot_ablations(res))] + ([('cv_ablations.png', plot_cv_ablations(cv, pf))] if pf is not None else []):
-        fig.savefig(out/name, dpi=80, bbox_inches='tight'); plt.close(fig)
+        fig.savefig(out/name, dpi=95, bbox_inches='tight'); plt.close(fig)
     with atomic_write(out/'summary.json', 'w') as f: json.dump(summ, f, indent=1)
 
 # %% ../nbs/05_ablations.ipynb #0c8ea059

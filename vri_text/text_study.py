@@ -717,7 +717,7 @@ def _save_text_study(res:TextStudyResult, sweep_summary:dict):
         with atomic_write(out/f'{n}.csv', 'w') as f: res.tables[n].to_csv(f, index=False)
     with atomic_write(out/'sweep_summary.json', 'w') as f: json.dump(sweep_summary, f, indent=1, default=float)
     with atomic_write(out/'findings.md', 'w') as f: f.write(res.findings['markdown'] + '\n')
-    fig = plot_text_findings(res.tables); fig.savefig(out/'findings.png', dpi=80, bbox_inches='tight'); plt.close(fig)
+    fig = plot_text_findings(res.tables); fig.savefig(out/'findings.png', dpi=95, bbox_inches='tight'); plt.close(fig)
     with atomic_write(out/'findings.json', 'w') as f: json.dump(res.findings, f, indent=1)
 
 def load_text_study(out_dir, # the study's folder
