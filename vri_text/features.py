@@ -27,13 +27,14 @@ from .core import (StoreError, atomic_path, atomic_write, clean_temps, get_devic
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'READOUTS', 'HOPTIMUS_MEAN', 'HOPTIMUS_STD', 'FOUNDATION_MODELS', 'HC_MPP',
            'HC_GRID_UM', 'HC_OD_SCALE', 'HC_SMOOTH_UM', 'HC_H_FLOOR_OD', 'HC_NUC_MIN_DIAM_UM', 'HC_HOLE_MAX_DIAM_UM',
            'HC_SPLIT_DEPTH_UM', 'HC_TISSUE_OD', 'HC_LBP_RADII_UM', 'HC_GLCM_DIST_UM', 'HC_SCALES_UM', 'HC_ST_WINDOW_UM',
-           'ENCODERS', 'FEATURES_SHA256', 'synthetic_he', 'write_test_store', 'ImageTransform', 'as_uint8_batch',
-           'token_stats', 'cls_mean', 'encoder_readout', 'Encoder', 'find_weights_file', 'load_state_dict_file',
-           'load_weights_into', 'EncoderSpec', 'encoder_architecture', 'token_layout', 'colour_feature_names',
-           'colour_features', 'segment_nuclei', 'nuclear_morphometrics', 'handcrafted_feature_names',
-           'handcrafted_features', 'get_encoder', 'encoder_for', 'patch_settings', 'read_store_meta', 'read_manifest',
-           'load_features', 'list_feature_samples', 'feature_digest', 'verify_feature_file', 'PatchBatches',
-           'resolve_stores', 'extract_features', 'write_features', 'main']
+           'ENCODERS', 'NUMPY_ENCODERS', 'FEATURES_SHA256', 'synthetic_he', 'write_test_store', 'ImageTransform',
+           'as_uint8_batch', 'token_stats', 'cls_mean', 'encoder_readout', 'Encoder', 'find_weights_file',
+           'load_state_dict_file', 'load_weights_into', 'EncoderSpec', 'encoder_architecture', 'token_layout',
+           'colour_feature_names', 'colour_features', 'segment_nuclei', 'nuclear_morphometrics',
+           'handcrafted_feature_names', 'handcrafted_features', 'get_encoder', 'warm_encoder', 'encoder_for',
+           'patch_settings', 'read_store_meta', 'read_manifest', 'load_features', 'list_feature_samples',
+           'feature_digest', 'verify_feature_file', 'PatchBatches', 'resolve_stores', 'extract_features',
+           'write_features', 'main']
 
 # %% ../nbs/03_features.ipynb #9cd08340
 def synthetic_he(n:int, # number of patches
@@ -1112,6 +1113,18 @@ def get_encoder(name:str, # a key of FOUNDATION_MODELS ('uni2-h', 'virchow2', ..
         return _torch_encoder(f'timm:{arch}', model, wid, device, precision, cfg.get('mean', IMAGENET_MEAN), cfg.get('std', IMAGENET_STD), size, readout)
     raise ValueError(f"unknown encoder {name!r}; choose one of {list(ENCODERS)}")
 
+# %% ../nbs/03_features.ipynb #970f67ad
+NUMPY_ENCODERS = ('handcrafted', 'colour') # registry names of the encoders that are numpy functions of the pixels (no model)
+
+def warm_encoder(name:str # a registry name, as get_encoder takes
+                ) -> bool:
+    "Import what `extract_features` imports and compile what encoder `name` compiles (the handcrafted kernels, cached on disk), in this process; True when it compiled."
+    import torch
+    with contextlib.suppress(ImportError): import timm   # the manifest records its version
+    if str(name).lower() != 'handcrafted': return False
+    _hc_compile()
+    return True
+
 # %% ../nbs/03_features.ipynb #9d1d68ae
 def encoder_for(encoder_id:str, # the recorded id, e.g. 'tiny@random-seed-0+token-stats'
                 name:str|None=None, # the recorded registry name; None: the id's part before '@'
@@ -1426,6 +1439,8 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
         if num_workers is None:
             cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
             num_workers = min(8, cores if enc.kind == 'numpy' and cores > 1 else cores - 1)
+        if enc.kind == 'numpy' and num_workers and items:   # what the encoder compiles (the handcrafted kernels) is compiled here once, and the workers fork with it
+            enc(np.full((1, 32, 32, 3), 255, np.uint8))
         ds = PatchBatches(items, enc if enc.kind == 'numpy' else None)
         dl = torch.utils.data.DataLoader(ds, batch_size=None, shuffle=False, num_workers=num_workers if items else 0,
                                          pin_memory=enc.kind == 'torch' and enc.device.startswith('cuda'),
