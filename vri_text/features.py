@@ -916,16 +916,24 @@ def _bin(a, f:int):
     a = a[:, :h, :w]
     return a.reshape(b, h//f, f, w//f, f, *a.shape[3:]).mean((2, 4))
 
+@_hc_kernel('(uint8[:, :, ::1], int64, int64, int64)')
+def _glcm_counts(q, dy, dx, levels):
+    "(B, levels, levels) counts of the grey-level pairs (q[y, x], q[y + dy, x + dx]) of each quantised image."
+    b, h, w = q.shape
+    out = np.zeros((b, levels, levels), np.int64)
+    for k in range(b):
+        for y in range(max(0, -dy), h - max(0, dy)):
+            for x in range(max(0, -dx), w - max(0, dx)):
+                out[k, q[k, y, x], q[k, y + dy, x + dx]] += 1
+    return out
+
 def _glcm_props(q, levels:int, offsets):
     "(n_offsets, B, 5) GLCM contrast, homogeneity, energy, correlation, entropy of quantised (B, H, W) images."
-    b, h, w = q.shape
     i, j = np.mgrid[:levels, :levels].astype(np.float32)
+    q = np.ascontiguousarray(q, np.uint8)
     out = []
     for dy, dx in offsets:
-        a = q[:, max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
-        c = q[:, max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
-        idx = (a.astype(np.int64)*levels + c).reshape(b, -1) + (np.arange(b)*levels*levels)[:, None]
-        p = np.bincount(idx.ravel(), minlength=b*levels*levels).reshape(b, levels, levels).astype(np.float32)
+        p = _glcm_counts(q, dy, dx, levels).astype(np.float32)
         p = p + p.transpose(0, 2, 1); p /= p.sum((1, 2), keepdims=True)
         mu = (p*i).sum((1, 2))[:, None, None]
         var = (p*(i - mu)**2).sum((1, 2))
