@@ -520,7 +520,7 @@ def _hc_kernel(sig:str # numba signature of the arguments, e.g. '(float32[:, ::1
     return deco
 
 def _hc_compile():
-    "Compile the handcrafted encoder's kernels with numba, once per process (cached on disk when the code lives in a file)."
+    "Compile the handcrafted encoder's kernels with numba, once per process (cached on disk when they live in a module file)."
     g = globals()
     if all(hasattr(g[k], 'py_func') for k in _HC_SIGS): return
     with _HC_LOCK:
@@ -528,7 +528,8 @@ def _hc_compile():
         for name, sig in _HC_SIGS.items():   # callees first: a kernel calling another finds it compiled
             fn = g[name]
             if hasattr(fn, 'py_func'): continue
-            g[name] = numba.njit(sig, cache=os.path.isfile(fn.__code__.co_filename), nogil=True)(fn)
+            cached = os.path.isfile(fn.__code__.co_filename)   # a module's kernels share one file, so editing any one invalidates them all (not so for notebook cells)
+            g[name] = numba.njit(sig, cache=cached, nogil=True)(fn)
 
 # %% ../nbs/03_features.ipynb #bd0d22c4
 @_hc_kernel('(int32[::1], int64)')
@@ -980,14 +981,16 @@ def _lbp_counts(img, rp, cp, m, table, out):
 def _lbp_hists(g, radii, P:int=8):
     "(B, len(radii)*(P+2)) histograms of rotation-invariant uniform LBP codes (scikit-image's) over each image's interior."
     _hc_compile()
+    pts = []
+    for r in radii:   # scikit-image's sample offsets (it takes the radius as a C float) and the border it leaves out
+        R = float(np.float32(r))
+        pts.append((np.round(-R*np.sin(2*np.pi*np.arange(P, dtype=np.double)/P), 5), np.round(R*np.cos(2*np.pi*np.arange(P, dtype=np.double)/P), 5),
+                    int(np.ceil(r)) + 1))
     out = np.zeros((len(g), len(radii), P + 2), np.int64)
-    size = np.zeros(len(radii))
-    for j, r in enumerate(radii):
-        R, m = float(np.float32(r)), int(np.ceil(r)) + 1   # scikit-image takes the radius as a C float
-        rp = np.round(-R*np.sin(2*np.pi*np.arange(P, dtype=np.double)/P), 5)
-        cp = np.round(R*np.cos(2*np.pi*np.arange(P, dtype=np.double)/P), 5)
-        for i, img in enumerate(g): _lbp_counts(np.ascontiguousarray(img, np.float64), rp, cp, m, _lbp_table(P), out[i, j])
-        size[j] = max(0, g.shape[1] - 2*m)*max(0, g.shape[2] - 2*m)
+    for i, img in enumerate(g):
+        im = np.ascontiguousarray(img, np.float64)
+        for j, (rp, cp, m) in enumerate(pts): _lbp_counts(im, rp, cp, m, _lbp_table(P), out[i, j])
+    size = np.array([max(0, g.shape[1] - 2*m)*max(0, g.shape[2] - 2*m) for _, _, m in pts], np.float64)
     return (out/size[:, None]).reshape(len(g), -1)
 
 # %% ../nbs/03_features.ipynb #57e19230
