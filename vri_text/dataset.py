@@ -278,8 +278,8 @@ def prepare_run(cohort, # a Cohort (real or synthetic)
                ) -> Dataset:
     "Build or reuse splits, genes, patches and features in `run`; return the aligned `Dataset`."
     import threading
-    from vri_text.features import extract_features, warm_encoder
-    from vri_text.patching import PatchConfig
+    from vri_text.features import encode_while_cutting, extract_features, warm_encoder
+    from vri_text.patching import PatchConfig, extract_cohort_patches
     cfg = cfg or RunConfig()
     run = Path(run); run.mkdir(parents=True, exist_ok=True)
     with run_lock(run, wait=True), log_to(run), folder_lock(run):  # a second writer waits, then reuses
@@ -291,7 +291,8 @@ def prepare_run(cohort, # a Cohort (real or synthetic)
         genes = _load_or_select(cohort, run, cfg, overwrite)
         if overlap: warm.join()
         pc = PatchConfig(target_mpp=cfg.target_mpp, patch_px=cfg.patch_px, min_tissue=cfg.min_tissue)
-        _cut_and_encode(cohort, run, pc, cfg, overlap)
+        if overlap: encode_while_cutting(cohort, run/'patches', cfg.encoder, run/'features', pc, weights=cfg.weights)   # worker processes encode each store as it is cut
+        else: extract_cohort_patches(cohort, run/'patches', pc.replace(workers=min(_cores(), 4)))
         feats = extract_features(run/'patches', cfg.encoder, out_dir=run/'features', weights=cfg.weights)  # what is left to encode (with a numpy encoder: nothing)
     ds = build_dataset(cohort, feats['dir'], genes, normalization=cfg.normalization, target_sum=cfg.target_sum)
     if not cohort.splits.val:
@@ -315,34 +316,6 @@ def _overlap(cohort, run:Path, cfg:RunConfig) -> bool:
     if str(cfg.encoder).lower() not in NUMPY_ENCODERS or _cores() < 2 or len(cohort) < 2: return False
     d = run/'features'/get_encoder(cfg.encoder, weights=cfg.weights).dirname
     return not all((d/f'{sid}.h5').exists() for sid in cohort.ids)
-
-def _cut_and_encode(cohort, run:Path, pc, cfg:RunConfig, overlap:bool):
-    "Cut the patch stores; when `overlap`, worker processes encode each store (numpy encoders) while the next ones are cut."
-    import multiprocessing as mp
-    from vri_text.patching import extract_cohort_patches
-    if not overlap: return extract_cohort_patches(cohort, run/'patches', pc.replace(workers=min(_cores(), 4)))
-    n = min(_cores(), 4)
-    with mp.get_context('fork').Pool(n, initializer=_encoder_worker) as pool:   # forked before any reader thread starts
-        jobs = []
-        df = extract_cohort_patches(cohort, run/'patches', pc,
-                                    on_store=lambda sid, p: jobs.append(pool.apply_async(_encode_store, (p, cfg.encoder, run/'features', cfg.weights))))
-        done = sum(j.get() for j in jobs)
-    log.info(f"{cfg.encoder}: {done} of {len(jobs)} stores encoded by {n} worker processes while the patches were cut")
-    return df
-
-def _encoder_worker():
-    "A pool worker encoding stores: one BLAS thread; its per-store log lines left to the summary."
-    import logging
-    from threadpoolctl import threadpool_limits
-    global _LIMITS
-    _LIMITS = threadpool_limits(limits=1)
-    get_logger('features').setLevel(logging.WARNING)
-
-def _encode_store(store:Path, encoder:str, out_dir:Path, weights):
-    "Encode one patch store as `extract_features` does (reused when its file is valid); 1 when it computed it."
-    from vri_text.features import extract_features
-    r = extract_features(store, encoder, out_dir=out_dir, weights=weights, num_workers=0, show_progress=False)
-    return r['computed'] + r['recomputed'] + r['redone']
 
 def run_spec_of(cfg:RunConfig, # the run's data choices
                 pc, # the PatchConfig its patches were cut with

@@ -34,7 +34,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'READOUTS', 'HOPTIMUS_MEAN', 'HOPTIM
            'handcrafted_feature_names', 'handcrafted_features', 'get_encoder', 'warm_encoder', 'encoder_for',
            'patch_settings', 'read_store_meta', 'read_manifest', 'load_features', 'list_feature_samples',
            'feature_digest', 'verify_feature_file', 'PatchBatches', 'resolve_stores', 'extract_features',
-           'write_features', 'main']
+           'write_features', 'encode_while_cutting', 'main']
 
 # %% ../nbs/03_features.ipynb #9cd08340
 def synthetic_he(n:int, # number of patches
@@ -1515,6 +1515,47 @@ def write_features(path, # feature file to write: <features root>/<encoder dirna
                            precision=encoder.precision, feature_names=encoder.feature_names), fh, indent=1)
     _write_sample(path, encoder, store_meta, f, dtype)
     return path
+
+# %% ../nbs/03_features.ipynb #344515e7
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+def _encoder_worker():
+    "A process encoding stores: one BLAS thread; its per-store log lines left to the caller's summary."
+    global _THREAD_LIMIT
+    import logging
+    from threadpoolctl import threadpool_limits
+    _THREAD_LIMIT = threadpool_limits(limits=1)
+    get_logger('features').setLevel(logging.WARNING)
+
+def _encode_store(store, encoder:str, out_dir, weights) -> int:
+    "Encode one patch store as `extract_features` does (its file reused when valid); 1 when it computed it."
+    r = extract_features(store, encoder, out_dir=out_dir, weights=weights, num_workers=0, show_progress=False)
+    return r['computed'] + r['recomputed'] + r['redone']
+
+def encode_while_cutting(samples, # Samples to cut: a Cohort or a list of them
+                         patch_dir, # folder of the patch stores (as extract_cohort_patches takes)
+                         encoder:str, # registry name of a numpy encoder (NUMPY_ENCODERS)
+                         out_dir, # features root (as extract_features takes)
+                         config=None, # PatchConfig; None: the defaults
+                         *,
+                         weights=None, # as get_encoder takes (None for the numpy encoders)
+                         workers:int|None=None, # encoding processes; None: one per core, at most 4
+                        ) -> dict:
+    "Cut the samples' patch stores here while worker processes encode each store as soon as it is written; the patch summary and the counts."
+    import multiprocessing as mp
+    from vri_text.patching import extract_cohort_patches
+    if str(encoder).lower() not in NUMPY_ENCODERS:
+        raise ValueError(f"encode_while_cutting: {encoder!r} is not a numpy encoder ({', '.join(NUMPY_ENCODERS)}); cut the stores, then run extract_features")
+    warm_encoder(encoder)   # imported and compiled here, before the fork: every worker inherits it
+    n = workers or min(_cores(), 4)
+    with mp.get_context('fork').Pool(n, initializer=_encoder_worker) as pool:
+        jobs = []
+        df = extract_cohort_patches(samples, patch_dir, config,
+                                    on_store=lambda sid, p: jobs.append(pool.apply_async(_encode_store, (p, encoder, out_dir, weights))))
+        done = sum(j.get() for j in jobs)
+    get_logger('features').info(f"{encoder}: {done} of {len(jobs)} stores encoded by {n} worker processes while the stores were cut")
+    return dict(summary=df, encoded=done, stores=len(jobs), workers=n)
 
 # %% ../nbs/03_features.ipynb #ae18ed27
 def main(argv:list|None=None # command-line arguments (None: sys.argv[1:])
