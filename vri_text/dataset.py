@@ -297,23 +297,45 @@ def prepare_run(cohort, # a Cohort (real or synthetic)
                 overwrite:bool=False, # replace the run's saved choices (split, genes) with these instead of refusing
                ) -> Dataset:
     "Build or reuse splits, genes, patches and features in `run`; return the aligned `Dataset`."
+    import threading
+    from vri_text.features import encode_while_cutting, extract_features, warm_encoder
     from vri_text.patching import PatchConfig, extract_cohort_patches
-    from vri_text.features import extract_features
     cfg = cfg or RunConfig()
     run = Path(run); run.mkdir(parents=True, exist_ok=True)
     with run_lock(run, wait=True), log_to(run), folder_lock(run):  # a second writer waits, then reuses
+        overlap = _overlap(cohort, run, cfg)
+        warm = threading.Thread(target=_quietly, args=(warm_encoder, cfg.encoder), name='vri-warm-encoder', daemon=True)
+        if overlap: warm.start()   # the encoder's kernels compile on the spare core while the split and genes are chosen
         _settle_choices(run, cfg, overwrite)
         cohort.set_splits(_load_or_split(cohort, run, cfg, overwrite))
         genes = _load_or_select(cohort, run, cfg, overwrite)
+        if overlap: warm.join()
         pc = PatchConfig(target_mpp=cfg.target_mpp, patch_px=cfg.patch_px, min_tissue=cfg.min_tissue)
-        extract_cohort_patches(cohort, run/'patches', pc)
-        feats = extract_features(run/'patches', cfg.encoder, out_dir=run/'features', weights=cfg.weights)
+        if overlap: encode_while_cutting(cohort, run/'patches', cfg.encoder, run/'features', pc, weights=cfg.weights)   # worker processes encode each store as it is cut
+        else: extract_cohort_patches(cohort, run/'patches', pc.replace(workers=min(_cores(), 4)))
+        feats = extract_features(run/'patches', cfg.encoder, out_dir=run/'features', weights=cfg.weights)  # what is left to encode (with a numpy encoder: nothing)
     ds = build_dataset(cohort, feats['dir'], genes, normalization=cfg.normalization, target_sum=cfg.target_sum)
     if not cohort.splits.val:
         ds.val_block = spatial_block(cohort, ds.sample_ids, ds.barcodes)
         log.warning(f"run {run}: the split has no validation sample; validating on the right-most {VAL_BLOCK:.0%} of each training section")
     ds.run_spec = run_spec_of(cfg, pc, ds, cohort.splits)
     return ds
+
+def _quietly(fn, *args):
+    "Run fn(*args) in a helper thread; a failure is logged (what it prepared is done again, loudly, where it is needed)."
+    try: fn(*args)
+    except Exception as e: log.debug(f"{getattr(fn, '__name__', fn)}{args}: {type(e).__name__}: {e}")
+
+def _cores() -> int:
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+def _overlap(cohort, run:Path, cfg:RunConfig) -> bool:
+    "Whether to encode while cutting: a numpy encoder, a spare core and samples without a feature file yet."
+    from vri_text.features import NUMPY_ENCODERS, get_encoder
+    if str(cfg.encoder).lower() not in NUMPY_ENCODERS or _cores() < 2 or len(cohort) < 2: return False
+    d = run/'features'/get_encoder(cfg.encoder, weights=cfg.weights).dirname
+    return not all((d/f'{sid}.h5').exists() for sid in cohort.ids)
 
 def run_spec_of(cfg:RunConfig, # the run's data choices
                 pc, # the PatchConfig its patches were cut with

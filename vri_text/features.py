@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import functools
 import hashlib
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -25,13 +27,14 @@ from .core import (StoreError, atomic_path, atomic_write, clean_temps, get_devic
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'READOUTS', 'HOPTIMUS_MEAN', 'HOPTIMUS_STD', 'FOUNDATION_MODELS', 'HC_MPP',
            'HC_GRID_UM', 'HC_OD_SCALE', 'HC_SMOOTH_UM', 'HC_H_FLOOR_OD', 'HC_NUC_MIN_DIAM_UM', 'HC_HOLE_MAX_DIAM_UM',
            'HC_SPLIT_DEPTH_UM', 'HC_TISSUE_OD', 'HC_LBP_RADII_UM', 'HC_GLCM_DIST_UM', 'HC_SCALES_UM', 'HC_ST_WINDOW_UM',
-           'ENCODERS', 'FEATURES_SHA256', 'synthetic_he', 'write_test_store', 'ImageTransform', 'as_uint8_batch',
-           'token_stats', 'cls_mean', 'encoder_readout', 'Encoder', 'find_weights_file', 'load_state_dict_file',
-           'load_weights_into', 'EncoderSpec', 'encoder_architecture', 'token_layout', 'colour_feature_names',
-           'colour_features', 'segment_nuclei', 'nuclear_morphometrics', 'handcrafted_feature_names',
-           'handcrafted_features', 'get_encoder', 'encoder_for', 'patch_settings', 'read_store_meta', 'read_manifest',
-           'load_features', 'list_feature_samples', 'feature_digest', 'verify_feature_file', 'PatchBatches',
-           'resolve_stores', 'extract_features', 'write_features', 'main']
+           'ENCODERS', 'NUMPY_ENCODERS', 'FEATURES_SHA256', 'synthetic_he', 'write_test_store', 'ImageTransform',
+           'as_uint8_batch', 'token_stats', 'cls_mean', 'encoder_readout', 'Encoder', 'find_weights_file',
+           'load_state_dict_file', 'load_weights_into', 'EncoderSpec', 'encoder_architecture', 'token_layout',
+           'colour_feature_names', 'colour_features', 'segment_nuclei', 'nuclear_morphometrics',
+           'handcrafted_feature_names', 'handcrafted_features', 'get_encoder', 'warm_encoder', 'encoder_for',
+           'patch_settings', 'read_store_meta', 'read_manifest', 'load_features', 'list_feature_samples',
+           'feature_digest', 'verify_feature_file', 'PatchBatches', 'resolve_stores', 'extract_features',
+           'write_features', 'encode_while_cutting', 'main']
 
 # %% ../nbs/03_features.ipynb #9cd08340
 def synthetic_he(n:int, # number of patches
@@ -504,72 +507,377 @@ def colour_features(imgs # uint8 (B, H, W, 3) RGB patches
     v = np.concatenate([np.moveaxis(x, -1, 1), np.moveaxis(rgb2hed(x).astype(np.float32), -1, 1)], 1).reshape(len(x), 6, -1)  # channels first
     return np.concatenate(_mean_std(v), 1).astype(np.float32)
 
-# %% ../nbs/03_features.ipynb #6e1fdac9
-def _relabel(lab):
-    "Labels renumbered 1..n in order, 0 kept as background."
-    u = np.unique(lab); u = u[u > 0]
-    lut = np.zeros(int(lab.max()) + 1, np.int32); lut[u] = np.arange(1, len(u) + 1)
-    return lut[lab]
+# %% ../nbs/03_features.ipynb #00b951e2
+_HC_SIGS = {} # kernel name -> numba signature, in definition order (callees first)
+_HC_LOCK = threading.Lock()
 
-def _merge_shallow(ws, d, peak, depth):
-    "Merge neighbouring watershed regions whose shared boundary is less than `depth` below the lower of their `peak`s."
-    k = int(ws.max())
-    if k < 2: return ws
-    pa, pb, ps = [], [], []
-    for a, b, da, db in ((ws[:, :-1], ws[:, 1:], d[:, :-1], d[:, 1:]), (ws[:-1], ws[1:], d[:-1], d[1:])):
-        sel = (a > 0) & (b > 0) & (a != b)
-        pa.append(a[sel]); pb.append(b[sel]); ps.append(np.minimum(da[sel], db[sel]))
-    a, b, s = np.concatenate(pa), np.concatenate(pb), np.concatenate(ps)
-    if not len(a): return ws
-    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-    key = lo*(k + 1) + hi
-    order = np.argsort(key, kind='stable')
-    key, s = key[order], s[order]
-    first = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
-    saddle = np.maximum.reduceat(s, first)
-    lo, hi = key[first]//(k + 1), key[first] % (k + 1)
-    parent = np.arange(k + 1)
-    def root(i):
-        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
-        return i
-    for i, j in zip(*[v[np.minimum(peak[lo], peak[hi]) - saddle < depth] for v in (lo, hi)]):
-        ri, rj = root(i), root(j)
-        if ri != rj: parent[max(ri, rj)] = min(ri, rj)
-    return _relabel(np.array([root(i) for i in range(k + 1)])[ws])
+def _hc_kernel(sig:str # numba signature of the arguments, e.g. '(float32[:, ::1], float64[::1])'
+              ):
+    "Mark a function as a kernel of the handcrafted encoder, compiled under `sig` by `_hc_compile` (plain Python until then)."
+    def deco(fn):
+        _HC_SIGS[fn.__name__] = sig
+        return fn
+    return deco
+
+def _hc_compile():
+    "Compile the handcrafted encoder's kernels with numba, once per process (cached on disk when they live in a module file)."
+    g = globals()
+    if all(hasattr(g[k], 'py_func') for k in _HC_SIGS): return
+    with _HC_LOCK:
+        import numba
+        for name, sig in _HC_SIGS.items():   # callees first: a kernel calling another finds it compiled
+            fn = g[name]
+            if hasattr(fn, 'py_func'): continue
+            cached = os.path.isfile(fn.__code__.co_filename)   # a module's kernels share one file, so editing any one invalidates them all (not so for notebook cells)
+            g[name] = numba.njit(sig, cache=cached, nogil=True)(fn)
+
+# %% ../nbs/03_features.ipynb #bd0d22c4
+@_hc_kernel('(int32[::1], int64)')
+def _uf_find(parent, i):
+    "Root of `i` in a union-find forest, halving the path on the way."
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]; i = parent[i]
+    return i
+
+@_hc_kernel('(boolean[:, ::1], boolean)')
+def _label(m, conn8):
+    "scipy.ndimage.label of `m` (4-connected, or 8 when `conn8`): labels numbered in raster order of their first pixel, their count, and every label's size (0: background)."
+    H, W = m.shape
+    cap = H*(W//2 + 1) + 1   # at most this many runs of True pixels
+    rs = np.empty(cap, np.int32); re = np.empty(cap, np.int32); rl = np.empty(cap, np.int32); row0 = np.zeros(H + 1, np.int64)
+    parent = np.empty(cap + 1, np.int32)
+    nr, nxt, ext = 0, 1, 1 if conn8 else 0
+    for r in range(H):   # runs of each row joined to the runs they touch in the row above
+        row0[r] = nr
+        p, pend = (row0[r - 1], row0[r]) if r > 0 else (0, 0)
+        c = 0
+        while c < W:
+            if not m[r, c]: c += 1; continue
+            s = c
+            while c < W and m[r, c]: c += 1
+            while p < pend and re[p] + ext <= s: p += 1
+            best, q = 0, p
+            while q < pend and rs[q] < c + ext:
+                l = _uf_find(parent, rl[q])
+                if best == 0: best = l
+                elif l != best:   # the smaller provisional label (met first in raster order) becomes the root
+                    if l < best: parent[best] = l; best = l
+                    else: parent[l] = best
+                q += 1
+            if q > p: p = q - 1   # the last run touched may touch the next run too
+            if best == 0: parent[nxt] = nxt; best = nxt; nxt += 1
+            rs[nr] = s; re[nr] = c; rl[nr] = best; nr += 1
+    row0[H] = nr
+    new = np.zeros(nxt, np.int32); n = 0
+    for i in range(1, nxt):
+        ri = _uf_find(parent, i)
+        if ri == i: n += 1; new[i] = n
+        else: new[i] = new[ri]
+    lab = np.zeros((H, W), np.int32); sizes = np.zeros(n + 1, np.int64)
+    for r in range(H):
+        for j in range(row0[r], row0[r + 1]):
+            l = new[rl[j]]; sizes[l] += re[j] - rs[j]
+            for c in range(rs[j], re[j]): lab[r, c] = l
+    sizes[0] = H*W - sizes[1:].sum()
+    return lab, n, sizes
+
+@_hc_kernel('(boolean[:, ::1], float64, float64)')
+def _clean_mask(m, hole_max, min_area):
+    "`m` with its holes (background 4-connected regions not reaching the border) under `hole_max` px filled, then its 4-connected objects under `min_area` px removed."
+    H, W = m.shape
+    lab, n, sizes = _label(~m, False)
+    hole = np.ones(n + 1, np.bool_); hole[0] = False
+    for c in range(W): hole[lab[0, c]] = False; hole[lab[H - 1, c]] = False
+    for r in range(H): hole[lab[r, 0]] = False; hole[lab[r, W - 1]] = False
+    out = m.copy()
+    for r in range(H):
+        for c in range(W):
+            if hole[lab[r, c]] and sizes[lab[r, c]] < hole_max: out[r, c] = True
+    lab, n, sizes = _label(out, False)
+    for r in range(H):
+        for c in range(W):
+            if lab[r, c] and not sizes[lab[r, c]] >= min_area: out[r, c] = False
+    return out
+
+# %% ../nbs/03_features.ipynb #8b84646a
+@_hc_kernel('(int64, int64)')
+def _reflect(i, n):
+    "Index `i` of a line of length `n` extended half-sample symmetric (scipy's 'reflect': d c b a | a b c d | d c b a)."
+    i = i % (2*n)
+    return 2*n - 1 - i if i >= n else i
+
+@_hc_kernel('(float32[:, ::1], float64[::1])')
+def _gauss(x, w):
+    "scipy.ndimage.gaussian_filter of a float32 image with the odd symmetric kernel `w`: axis 0 then axis 1, each in float64 with scipy's order of terms, float32 between and after."
+    H, W = x.shape
+    r = (w.shape[0] - 1)//2
+    tmp = np.empty((H, W), np.float32); out = np.empty((H, W), np.float32)
+    acc = np.empty(W)
+    for i in range(H):   # along axis 0, a whole row of outputs at a time
+        for c in range(W): acc[c] = np.float64(x[i, c])*w[r]
+        for j in range(r, 0, -1):
+            a, b, wj = _reflect(i - j, H), _reflect(i + j, H), w[r - j]
+            for c in range(W): acc[c] += (np.float64(x[a, c]) + np.float64(x[b, c]))*wj
+        for c in range(W): tmp[i, c] = acc[c]
+    buf = np.empty(W + 2*r)
+    for i in range(H):   # along axis 1, from a reflected copy of the row
+        for c in range(W + 2*r): buf[c] = tmp[i, _reflect(c - r, W)]
+        for c in range(W): acc[c] = buf[r + c]*w[r]
+        for j in range(r, 0, -1):
+            wj = w[r - j]
+            for c in range(W): acc[c] += (buf[r + c - j] + buf[r + c + j])*wj
+        for c in range(W): out[i, c] = acc[c]
+    return out
+
+def _gauss_weights(sigma:float, # standard deviation, px
+                   truncate:float=4.0, # radius in standard deviations
+                  ) -> np.ndarray:
+    "scipy's normalised Gaussian kernel for `sigma` (radius int(truncate*sigma + 0.5)), by the same expressions."
+    x = np.arange(-int(truncate*float(sigma) + 0.5), int(truncate*float(sigma) + 0.5) + 1)
+    phi = np.exp(-0.5/(sigma*sigma)*x**2)
+    return phi/phi.sum()
+
+@_hc_kernel('(float32[:, ::1], float32, float32, float32[::1])')
+def _hist_f32(x, first, denom, edges):
+    "np.histogram(x, len(edges) - 1) of a float32 image over its own range: numpy's float32 bin index and edge corrections."
+    n = edges.shape[0] - 1
+    counts = np.zeros(n, np.int64)
+    fn = np.float32(n)
+    for v in x.ravel():
+        i = int(((v - first)/denom)*fn)
+        if i == n: i -= 1
+        if v < edges[i]: i -= 1
+        if v >= edges[i + 1] and i != n - 1: i += 1
+        counts[i] += 1
+    return counts
+
+def _otsu(x # float32 image that is not constant
+         ) -> np.float32:
+    "skimage.filters.threshold_otsu(x) (256 bins): the same histogram, then its float32 class sums."
+    first, last = x.min(), x.max()
+    edges = np.linspace(first, last, 257, endpoint=True, dtype=np.result_type(first, last, x))
+    counts = _hist_f32(x, first, last - first, edges).astype(np.float32)
+    centers = (edges[:-1] + edges[1:])/2.0
+    w1, w2 = np.cumsum(counts), np.cumsum(counts[::-1])[::-1]
+    m1 = np.cumsum(counts*centers)/w1
+    m2 = (np.cumsum((counts*centers)[::-1])/w2[::-1])[::-1]
+    return centers[np.argmax(w1[:-1]*w2[1:]*(m1[:-1] - m2[1:])**2)]
+
+# %% ../nbs/03_features.ipynb #2474c140
+@_hc_kernel('(boolean[:, ::1],)')
+def _edt(m):
+    "Exact Euclidean distance from each True pixel to the nearest False one (scipy.ndimage.distance_transform_edt); -1 everywhere when there is no False pixel."
+    H, W = m.shape
+    big = H + W + 1
+    g = np.empty((H, W), np.int64)   # distance to the nearest False pixel in the same column (big: none)
+    anyb = False
+    for c in range(W):
+        prev = big
+        for r in range(H):
+            if not m[r, c]: prev = 0; anyb = True
+            elif prev < big: prev += 1
+            g[r, c] = prev
+        nxt = big
+        for r in range(H - 1, -1, -1):
+            if g[r, c] == 0: nxt = 0
+            elif nxt < big:
+                nxt += 1
+                if nxt < g[r, c]: g[r, c] = nxt
+    out = np.empty((H, W))
+    if not anyb:
+        out[:] = -1.0
+        return out
+    v = np.empty(W, np.int64); z = np.empty(W + 1); f = np.empty(W, np.int64)
+    for r in range(H):   # lower envelope of the parabolas (q - p)^2 + g[r, p]^2 along the row (Felzenszwalb & Huttenlocher)
+        k = -1
+        for q in range(W):
+            if g[r, q] >= big: continue
+            f[q] = g[r, q]*g[r, q]
+            if k < 0:
+                k = 0; v[0] = q; z[0] = -np.inf; z[1] = np.inf
+                continue
+            s = ((f[q] + q*q) - (f[v[k]] + v[k]*v[k]))/(2.0*(q - v[k]))
+            while s <= z[k]:
+                k -= 1
+                s = ((f[q] + q*q) - (f[v[k]] + v[k]*v[k]))/(2.0*(q - v[k]))
+            k += 1; v[k] = q; z[k] = s; z[k + 1] = np.inf
+        k = 0
+        for q in range(W):
+            while z[k + 1] < q: k += 1
+            out[r, q] = np.sqrt(np.float64((q - v[k])*(q - v[k]) + f[v[k]]))   # sqrt of the exact integer square, as scipy takes it
+    return out
+
+@_hc_kernel('(float32[:, ::1], boolean[:, ::1])')
+def _peaks(d, m):
+    "Pixels of `m` equal to their 3 x 3 maximum of `d` ('reflect' border), labelled 8-connected in raster order; their count; and each label's height."
+    H, W = d.shape
+    pk = np.zeros((H, W), np.bool_)
+    for r in range(H):
+        for c in range(W):
+            if not m[r, c]: continue
+            mx = d[r, c]
+            for rr in range(max(r - 1, 0), min(r + 2, H)):
+                for cc in range(max(c - 1, 0), min(c + 2, W)):
+                    if d[rr, cc] > mx: mx = d[rr, cc]
+            pk[r, c] = d[r, c] == mx
+    lab, k, _ = _label(pk, True)
+    top = np.zeros(k + 1, np.float32)
+    for r in range(H):
+        for c in range(W):
+            if lab[r, c]: top[lab[r, c]] = d[r, c]   # one plateau: one height
+    return lab, k, top
+
+# %% ../nbs/03_features.ipynb #83c05c04
+def _order_key(a # float32 array without NaN
+              ) -> np.ndarray:
+    "int32 keys ordered as the values of a float32 array (-0.0 taken as 0.0)."
+    b = (np.asarray(a, np.float32) + np.float32(0)).view(np.int32)
+    return np.where(b < 0, b ^ np.int32(0x7FFFFFFF), b)
+
+@_hc_kernel('(int32[:, ::1], int32[:, ::1], boolean[:, ::1])')
+def _watershed(key, markers, mask):
+    "skimage.segmentation.watershed(image, markers, mask=mask) (4-connected, no compactness) of a float32 image given as `_order_key` keys: its binary heap, ages and neighbour order."
+    H, W = key.shape
+    Wp = W + 2   # a zero border, as scikit-image pads
+    out = np.zeros((H + 2)*Wp, np.int32); msk = np.zeros((H + 2)*Wp, np.bool_); im = np.zeros((H + 2)*Wp, np.int64)
+    npx = 0
+    for r in range(H):
+        for c in range(W):
+            if mask[r, c]:
+                q = (r + 1)*Wp + c + 1
+                msk[q] = True; im[q] = key[r, c]; out[q] = markers[r, c]; npx += 1
+    hk = np.empty(npx + 1, np.int64); hi = np.empty(npx + 1, np.int64)   # heap items: (value << 32 | age), index; each pixel enters once
+    n, age = 0, 1
+    for q in range((H + 2)*Wp):   # the markers in raster order, age 0
+        if out[q] == 0: continue
+        kk, ch = im[q] << 32, n; n += 1
+        while ch > 0 and kk < hk[(ch + 1)//2 - 1]:
+            p = (ch + 1)//2 - 1; hk[ch] = hk[p]; hi[ch] = hi[p]; ch = p
+        hk[ch] = kk; hi[ch] = q
+    while n > 0:
+        ek, ei = hk[0], hi[0]
+        n -= 1
+        if n > 0:   # the last item sifts down from the root
+            lk, li, i = hk[n], hi[n], 0
+            while 2*i + 1 < n:
+                l = 2*i + 1
+                sm, smk = (l, hk[l]) if hk[l] < lk else (i, lk)
+                if l + 1 < n and hk[l + 1] < smk: sm = l + 1
+                if sm == i: break
+                hk[i] = hk[sm]; hi[i] = hi[sm]; i = sm
+            hk[i] = lk; hi[i] = li
+        for j in range(4):   # up, left, right, down: scikit-image's order
+            q = ei + (-Wp if j == 0 else -1 if j == 1 else 1 if j == 2 else Wp)
+            if not msk[q] or out[q]: continue
+            age += 1
+            out[q] = out[ei]
+            kk, ch = (max(im[q], ek >> 32) << 32) | age, n; n += 1   # a pixel costs at least what its source cost
+            while ch > 0 and kk < hk[(ch + 1)//2 - 1]:
+                p = (ch + 1)//2 - 1; hk[ch] = hk[p]; hi[ch] = hi[p]; ch = p
+            hk[ch] = kk; hi[ch] = q
+    return out.reshape(H + 2, Wp)[1:-1, 1:-1].copy()
+
+# %% ../nbs/03_features.ipynb #66c8e03b
+@_hc_kernel('(int32[:, ::1], float32[:, ::1], float32[::1], float32, float64)')
+def _merge_basins(ws, d, peak, depth, min_area):
+    "Merge neighbouring basins whose shared boundary lies less than `depth` below the lower of their `peak`s, drop the results under `min_area` px, and number the rest 1..n in order of their smallest label."
+    H, W = ws.shape
+    k = peak.shape[0] - 1
+    parent = np.arange(k + 1).astype(np.int32)
+    na = 0
+    for r in range(H):   # pairs of 4-neighbours in two basins
+        for c in range(W):
+            a = ws[r, c]
+            if a == 0: continue
+            if c + 1 < W and ws[r, c + 1] > 0 and ws[r, c + 1] != a: na += 1
+            if r + 1 < H and ws[r + 1, c] > 0 and ws[r + 1, c] != a: na += 1
+    size = 16
+    while size < 2*na: size *= 2
+    slot = np.full(size, -1, np.int64); sad = np.empty(size, np.float32)   # open addressing: basin pair -> saddle (its highest boundary)
+    for r in range(H):
+        for c in range(W):
+            a = ws[r, c]
+            if a == 0: continue
+            for t in range(2):
+                rr, cc = (r, c + 1) if t == 0 else (r + 1, c)
+                if rr >= H or cc >= W or ws[rr, cc] == 0 or ws[rr, cc] == a: continue
+                b = ws[rr, cc]
+                key, s = np.int64(min(a, b))*(k + 1) + max(a, b), min(d[r, c], d[rr, cc])   # a boundary's height: the lower side's
+                i = (key*np.int64(-7046029254386353131)) & (size - 1)
+                while slot[i] != -1 and slot[i] != key: i = (i + 1) & (size - 1)
+                if slot[i] == -1: slot[i] = key; sad[i] = s
+                elif s > sad[i]: sad[i] = s
+    for i in range(size):   # the partition does not depend on the order the pairs are merged in
+        if slot[i] == -1: continue
+        lo, hi = slot[i]//(k + 1), slot[i] % (k + 1)
+        if min(peak[lo], peak[hi]) - sad[i] < depth:   # float32, as numpy computes it
+            a, b = _uf_find(parent, lo), _uf_find(parent, hi)
+            if a != b: parent[max(a, b)] = min(a, b)
+    root = np.empty(k + 1, np.int64); area = np.zeros(k + 1, np.int64)
+    for i in range(k + 1): root[i] = _uf_find(parent, i)
+    for r in range(H):
+        for c in range(W): area[root[ws[r, c]]] += 1
+    new = np.zeros(k + 1, np.int32); n = 0
+    for i in range(1, k + 1):
+        if root[i] == i and area[i] >= min_area: n += 1; new[i] = n
+    out = np.empty((H, W), np.int32)
+    for r in range(H):
+        for c in range(W): out[r, c] = new[root[ws[r, c]]]
+    return out, n
 
 def segment_nuclei(h, # (H, W) haematoxylin channel of one patch (rgb2hed units)
                    *, mpp:float=HC_MPP, # microns per pixel of the patch
                   ) -> tuple:
     "Label image of the nuclei of one patch (0 background) and the H threshold used."
-    from scipy import ndimage as ndi
-    from skimage.filters import threshold_otsu
-    from skimage.segmentation import watershed
-    px2 = mpp*mpp
-    hs = ndi.gaussian_filter(np.asarray(h, np.float32), HC_SMOOTH_UM/mpp)
+    _hc_compile()
+    px2, min_area = mpp*mpp, np.pi*(HC_NUC_MIN_DIAM_UM/2)**2/(mpp*mpp)
+    w = _gauss_weights(HC_SMOOTH_UM/mpp)
+    hs = _gauss(np.ascontiguousarray(h, np.float32), w)
     floor = HC_H_FLOOR_OD/HC_OD_SCALE
-    thr = max(float(threshold_otsu(hs)) if np.ptp(hs) > 0 else floor, floor)
-    m = hs > thr
-    holes = ndi.binary_fill_holes(m) & ~m
-    if holes.any():
-        hl, nh = ndi.label(holes)
-        small = np.bincount(hl.ravel()) < np.pi*(HC_HOLE_MAX_DIAM_UM/2)**2/px2; small[0] = False
-        m |= small[hl]
-    lab, n = ndi.label(m)
-    if n == 0: return np.zeros(m.shape, np.int32), thr
-    keep = np.bincount(lab.ravel()) >= np.pi*(HC_NUC_MIN_DIAM_UM/2)**2/px2; keep[0] = False
-    m = keep[lab]
+    thr = max(float(_otsu(hs)) if np.ptp(hs) > 0 else floor, floor)
+    m = _clean_mask(np.ascontiguousarray(hs > thr), np.pi*(HC_HOLE_MAX_DIAM_UM/2)**2/px2, min_area)
     if not m.any(): return np.zeros(m.shape, np.int32), thr
-    d = ndi.gaussian_filter(ndi.distance_transform_edt(m).astype(np.float32), HC_SMOOTH_UM/mpp)*np.float32(mpp)  # um
-    peaks = (d == ndi.maximum_filter(d, size=3)) & m
-    markers, k = ndi.label(peaks, structure=np.ones((3, 3), bool))
-    top = np.zeros(k + 1, np.float32); top[markers[peaks]] = d[peaks]  # a basin's highest point is its marker
-    ws = _merge_shallow(watershed(-d, markers, mask=m).astype(np.int32), d, top, HC_SPLIT_DEPTH_UM)
-    big = np.bincount(ws.ravel()) >= np.pi*(HC_NUC_MIN_DIAM_UM/2)**2/px2; big[0] = False
-    return _relabel(np.where(big[ws], ws, 0)), thr
+    e = _edt(m)
+    if e[0, 0] < 0:   # no background at all: scipy's answer for that case
+        from scipy import ndimage as ndi
+        e = ndi.distance_transform_edt(m)
+    d = _gauss(e.astype(np.float32), w)*np.float32(mpp)  # um
+    markers, k, top = _peaks(d, m)   # a basin's highest point is its marker
+    return _merge_basins(_watershed(_order_key(-d), markers, m), d, top, np.float32(HC_SPLIT_DEPTH_UM), min_area)[0], thr
 
 # %% ../nbs/03_features.ipynb #3c8fed01
 _NUC_STATS = ('area', 'perimeter', 'eccentricity', 'solidity', 'major', 'minor')
 _K_DIRS = 32
+
+@_hc_kernel('(int32[:, ::1], int64, float64[::1], float64[::1])')
+def _morph_sums(lab, n, cs, sn):
+    "Per nucleus, summed in raster order as np.bincount sums: pixel count, centroid (px), second moments, the largest projection of its pixels on each direction (cs, sn); and the boundary crossings of the zero-padded label image along 4 directions, per label."
+    H, W = lab.shape
+    A = np.zeros(n); cy = np.zeros(n); cx = np.zeros(n)
+    for r in range(H):
+        for c in range(W):
+            l = lab[r, c] - 1
+            if l >= 0: A[l] += 1; cy[l] += np.float64(r); cx[l] += np.float64(c)
+    cy /= A; cx /= A
+    myy = np.zeros(n); mxx = np.zeros(n); mxy = np.zeros(n)
+    hmax = np.full((cs.shape[0], n), -np.inf)
+    for r in range(H):
+        for c in range(W):
+            l = lab[r, c] - 1
+            if l < 0: continue
+            dy, dx = np.float64(r) - cy[l], np.float64(c) - cx[l]
+            myy[l] += dy*dy; mxx[l] += dx*dx; mxy[l] += dx*dy
+            for k in range(cs.shape[0]): hmax[k, l] = max(hmax[k, l], dx*cs[k] + dy*sn[k])
+    cross = np.zeros((4, n + 1), np.int64)
+    for r in range(-1, H + 1):
+        for c in range(-1, W + 1):
+            a = lab[r, c] if 0 <= r < H and 0 <= c < W else 0
+            for d in range(4):   # right, down, down-right, down-left
+                rr, cc = r + (d > 0), c + (1 if d == 0 or d == 2 else -1 if d == 3 else 0)
+                if rr > H or cc < -1 or cc > W: continue
+                b = lab[rr, cc] if 0 <= rr < H and 0 <= cc < W else 0
+                if a != b: cross[d, a] += 1; cross[d, b] += 1
+    return A, cy, cx, myy/A, mxx/A, mxy/A, hmax, cross
 
 def nuclear_morphometrics(lab, # (H, W) label image of one patch (0 background), from segment_nuclei
                           *, mpp:float=HC_MPP, # microns per pixel
@@ -577,32 +885,19 @@ def nuclear_morphometrics(lab, # (H, W) label image of one patch (0 background),
     "Per-nucleus area (um^2), Crofton perimeter (um), eccentricity, solidity, major/minor axis (um), orientation (rad), centroid (um)."
     n = int(lab.max())
     if n == 0: return {k: np.zeros(0) for k in _NUC_STATS + ('orientation', 'cy', 'cx')}
-    flat = lab.ravel()
-    pix = np.flatnonzero(flat)
-    l = flat[pix].astype(np.int64) - 1
-    yy, xx = np.divmod(pix, lab.shape[1]); yy = yy.astype(np.float64); xx = xx.astype(np.float64)
-    A = np.bincount(l, minlength=n).astype(np.float64)
-    cy, cx = np.bincount(l, yy, n)/A, np.bincount(l, xx, n)/A
-    dy, dx = yy - cy[l], xx - cx[l]
-    myy, mxx, mxy = np.bincount(l, dy*dy, n)/A, np.bincount(l, dx*dx, n)/A, np.bincount(l, dx*dy, n)/A
+    _hc_compile()
+    th = np.arange(_K_DIRS)*2*np.pi/_K_DIRS
+    c, s = np.cos(th)[:, None], np.sin(th)[:, None]
+    A, cy, cx, myy, mxx, mxy, hmax, crossings = _morph_sums(np.ascontiguousarray(lab, np.int32), n, np.ascontiguousarray(c[:, 0]), np.ascontiguousarray(s[:, 0]))
     half, disc = (mxx + myy)/2, np.sqrt(((mxx - myy)/2)**2 + mxy**2)
     l1, l2 = half + disc, np.maximum(half - disc, 0)
     ecc = np.sqrt(np.divide(l1 - l2, l1, out=np.zeros(n), where=l1 > 0))
     # Crofton perimeter: boundary crossings along 4 directions (lines 1 px apart on the axes, 1/sqrt(2) on the diagonals)
-    p = np.pad(lab, 1)
     cross = np.zeros(n + 1)
-    for (dy_, dx_), w in (((0, 1), 1.0), ((1, 0), 1.0), ((1, 1), 2**-0.5), ((1, -1), 2**-0.5)):
-        a = p[max(0, -dy_):p.shape[0] - max(0, dy_), max(0, -dx_):p.shape[1] - max(0, dx_)]
-        b = p[max(0, dy_):p.shape[0] + min(0, dy_) or None, max(0, dx_):p.shape[1] + min(0, dx_) or None]
-        sel = a != b
-        cross += w*(np.bincount(a[sel], minlength=n + 1) + np.bincount(b[sel], minlength=n + 1))
+    for k, w in enumerate((1.0, 1.0, 2**-0.5, 2**-0.5)): cross += w*crossings[k]
     perim = np.pi/8*cross[1:]
     # solidity: area over the convex hull of the pixel squares, the hull as a 32-direction circumscribed polygon
-    th = np.arange(_K_DIRS)*2*np.pi/_K_DIRS
-    c, s = np.cos(th)[:, None], np.sin(th)[:, None]
-    order = np.argsort(l, kind='stable')
-    start = np.r_[0, np.cumsum(A)[:-1]].astype(np.int64)
-    h = np.maximum.reduceat((dx*c + dy*s)[:, order], start, axis=1) + 0.5*(np.abs(c) + np.abs(s))
+    h = hmax + 0.5*(np.abs(c) + np.abs(s))
     dt = 2*np.pi/_K_DIRS
     edge = (np.roll(h, 1, 0) + np.roll(h, -1, 0) - 2*h*np.cos(dt))/np.sin(dt)
     hull = 0.5*(h*edge).sum(0)
@@ -622,16 +917,24 @@ def _bin(a, f:int):
     a = a[:, :h, :w]
     return a.reshape(b, h//f, f, w//f, f, *a.shape[3:]).mean((2, 4))
 
+@_hc_kernel('(uint8[:, :, ::1], int64, int64, int64)')
+def _glcm_counts(q, dy, dx, levels):
+    "(B, levels, levels) counts of the grey-level pairs (q[y, x], q[y + dy, x + dx]) of each quantised image."
+    b, h, w = q.shape
+    out = np.zeros((b, levels, levels), np.int64)
+    for k in range(b):
+        for y in range(max(0, -dy), h - max(0, dy)):
+            for x in range(max(0, -dx), w - max(0, dx)):
+                out[k, q[k, y, x], q[k, y + dy, x + dx]] += 1
+    return out
+
 def _glcm_props(q, levels:int, offsets):
     "(n_offsets, B, 5) GLCM contrast, homogeneity, energy, correlation, entropy of quantised (B, H, W) images."
-    b, h, w = q.shape
     i, j = np.mgrid[:levels, :levels].astype(np.float32)
+    q = np.ascontiguousarray(q, np.uint8)
     out = []
     for dy, dx in offsets:
-        a = q[:, max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
-        c = q[:, max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
-        idx = (a.astype(np.int64)*levels + c).reshape(b, -1) + (np.arange(b)*levels*levels)[:, None]
-        p = np.bincount(idx.ravel(), minlength=b*levels*levels).reshape(b, levels, levels).astype(np.float32)
+        p = _glcm_counts(q, dy, dx, levels).astype(np.float32)
         p = p + p.transpose(0, 2, 1); p /= p.sum((1, 2), keepdims=True)
         mu = (p*i).sum((1, 2))[:, None, None]
         var = (p*(i - mu)**2).sum((1, 2))
@@ -639,19 +942,58 @@ def _glcm_props(q, levels:int, offsets):
                              (p*(i - mu)*(j - mu)).sum((1, 2))/np.maximum(var, 1e-12), -(p*np.log2(np.maximum(p, 1e-12))).sum((1, 2))], 1))
     return np.stack(out, 0)
 
-def _lbp_hists(g, radii, P:int=8):
-    "(B, len(radii)*(P+2)) histograms of rotation-invariant uniform LBP codes (skimage) over each image's interior."
-    from skimage.feature import local_binary_pattern
-    out = []
-    for img in g:
-        row = []
-        for r in radii:
-            m = int(np.ceil(r)) + 1
-            code = local_binary_pattern(img, P, r, method='uniform')[m:-m, m:-m].astype(np.int64)
-            row.append(np.bincount(code.ravel(), minlength=P + 2)/code.size)
-        out.append(np.concatenate(row))
-    return np.asarray(out)
+# %% ../nbs/03_features.ipynb #cadfa02d
+@functools.cache
+def _lbp_table(P:int) -> np.ndarray:
+    "Rotation-invariant uniform LBP code of every P-bit pattern, as scikit-image counts it (changes between points 0..P-1, without wrapping)."
+    bits = (np.arange(2**P)[:, None] >> np.arange(P)) & 1
+    return np.where(np.abs(np.diff(bits, axis=1)).sum(1) <= 2, bits.sum(1), P + 1)
 
+@_hc_kernel('(float64[:, ::1], float64[::1], float64[::1], int64, int64[::1], int64[::1])')
+def _lbp_counts(img, rp, cp, m, table, out):
+    "Count into `out` the codes of skimage.feature.local_binary_pattern(img, P, R, 'uniform') over img[m:-m, m:-m], for the P points at offsets (rp, cp)."
+    H, W = img.shape
+    P, h, w = rp.shape[0], H - 2*m, W - 2*m
+    if h <= 0 or w <= 0: return
+    r0 = np.empty((P, h), np.int64); r1 = np.empty((P, h), np.int64); dr = np.empty((P, h))
+    c0 = np.empty((P, w), np.int64); c1 = np.empty((P, w), np.int64); dc = np.empty((P, w))
+    on_grid = np.ones(P, np.bool_)   # points on the pixel grid: the interpolation returns the pixel itself
+    for i in range(P):   # scikit-image's bilinear sample positions, row and column apart
+        for y in range(h):
+            v = (y + m) + rp[i]; r0[i, y] = int(np.floor(v)); r1[i, y] = int(np.ceil(v)); dr[i, y] = v - r0[i, y]
+            on_grid[i] &= dr[i, y] == 0
+        for x in range(w):
+            v = (x + m) + cp[i]; c0[i, x] = int(np.floor(v)); c1[i, x] = int(np.ceil(v)); dc[i, x] = v - c0[i, x]
+            on_grid[i] &= dc[i, x] == 0
+    for y in range(h):
+        for x in range(w):
+            b = 0
+            for i in range(P):
+                if on_grid[i]: t = img[r0[i, y], c0[i, x]]
+                else:
+                    fx, fy = dc[i, x], dr[i, y]
+                    top = (1 - fx)*img[r0[i, y], c0[i, x]] + fx*img[r0[i, y], c1[i, x]]
+                    bottom = (1 - fx)*img[r1[i, y], c0[i, x]] + fx*img[r1[i, y], c1[i, x]]
+                    t = (1 - fy)*top + fy*bottom
+                if t - img[y + m, x + m] >= 0: b |= 1 << i
+            out[table[b]] += 1
+
+def _lbp_hists(g, radii, P:int=8):
+    "(B, len(radii)*(P+2)) histograms of rotation-invariant uniform LBP codes (scikit-image's) over each image's interior."
+    _hc_compile()
+    pts = []
+    for r in radii:   # scikit-image's sample offsets (it takes the radius as a C float) and the border it leaves out
+        R = float(np.float32(r))
+        pts.append((np.round(-R*np.sin(2*np.pi*np.arange(P, dtype=np.double)/P), 5), np.round(R*np.cos(2*np.pi*np.arange(P, dtype=np.double)/P), 5),
+                    int(np.ceil(r)) + 1))
+    out = np.zeros((len(g), len(radii), P + 2), np.int64)
+    for i, img in enumerate(g):
+        im = np.ascontiguousarray(img, np.float64)
+        for j, (rp, cp, m) in enumerate(pts): _lbp_counts(im, rp, cp, m, _lbp_table(P), out[i, j])
+    size = np.array([max(0, g.shape[1] - 2*m)*max(0, g.shape[2] - 2*m) for _, _, m in pts], np.float64)
+    return (out/size[:, None]).reshape(len(g), -1)
+
+# %% ../nbs/03_features.ipynb #57e19230
 def _texture(g, grid_um:float):
     "Texture features of (B, H, W) grey images in [0, 1] on a grid of `grid_um` um/px."
     b = len(g)
@@ -685,6 +1027,7 @@ def _texture(g, grid_um:float):
     lbp = _lbp_hists(np.clip(g*255 + 0.5, 0, 255).astype(np.uint8), [r/grid_um for r in HC_LBP_RADII_UM])
     return np.concatenate([energies, orient, np.stack(coh, 1)] + gl + [lbp], 1)
 
+# %% ../nbs/03_features.ipynb #50d97347
 def _nuclear(h, *, mpp:float):
     "Nuclear morphometric features of one patch's haematoxylin channel (see handcrafted_feature_names)."
     lab, thr = segment_nuclei(h, mpp=mpp)
@@ -716,10 +1059,12 @@ def handcrafted_feature_names() -> list:
 
 def handcrafted_features(imgs, # uint8 (B, H, W, 3) RGB patches
                          *, mpp:float=HC_MPP, # microns per pixel of the patches
+                         chunk:int=4, # patches computed together (small enough for the full-resolution arrays to stay in cache)
                         ) -> np.ndarray:
     "General classical pathology features: stain statistics, multi-scale texture, nuclear morphometrics, tissue fraction; float32 (B, 113)."
-    from skimage.color import rgb2hed
     imgs = as_uint8_batch(imgs)
+    if len(imgs) > chunk: return np.concatenate([handcrafted_features(imgs[i:i + chunk], mpp=mpp, chunk=chunk) for i in range(0, len(imgs), chunk)])
+    from skimage.color import rgb2hed
     x = imgs.astype(np.float32)/np.float32(255)
     b = len(x)
     f = max(1, int(round(HC_GRID_UM/mpp)))
@@ -730,7 +1075,8 @@ def handcrafted_features(imgs, # uint8 (B, H, W, 3) RGB patches
     colour = np.concatenate(_mean_std(rgb.reshape(b, 3, -1)), 1)
     texture = _texture(_bin(rgb.mean(1), f), f*mpp)
     nuclei = np.array([_nuclear(hed[i, 0], mpp=mpp) for i in range(b)], np.float64).reshape(b, -1)
-    tissue = (imgs.min(-1) < 255*10**-HC_TISSUE_OD).reshape(b, -1).mean(1, keepdims=True)
+    darkest = np.minimum(np.minimum(imgs[..., 0], imgs[..., 1]), imgs[..., 2])
+    tissue = (darkest < 255*10**-HC_TISSUE_OD).reshape(b, -1).mean(1, keepdims=True)
     return np.concatenate([stain, colour, texture, nuclei, tissue], 1).astype(np.float32)
 
 def _identity(x): return x
@@ -777,6 +1123,18 @@ def get_encoder(name:str, # a key of FOUNDATION_MODELS ('uni2-h', 'virchow2', ..
         size = None if getattr(model, 'dynamic_img_size', False) else int(cfg.get('input_size', (3, 224, 224))[-1])
         return _torch_encoder(f'timm:{arch}', model, wid, device, precision, cfg.get('mean', IMAGENET_MEAN), cfg.get('std', IMAGENET_STD), size, readout)
     raise ValueError(f"unknown encoder {name!r}; choose one of {list(ENCODERS)}")
+
+# %% ../nbs/03_features.ipynb #970f67ad
+NUMPY_ENCODERS = ('handcrafted', 'colour') # registry names of the encoders that are numpy functions of the pixels (no model)
+
+def warm_encoder(name:str # a registry name, as get_encoder takes
+                ) -> bool:
+    "Import what `extract_features` imports and compile what encoder `name` compiles (the handcrafted kernels, cached on disk), in this process; True when it compiled."
+    import torch
+    with contextlib.suppress(ImportError): import timm   # the manifest records its version
+    if str(name).lower() != 'handcrafted': return False
+    _hc_compile()
+    return True
 
 # %% ../nbs/03_features.ipynb #9d1d68ae
 def encoder_for(encoder_id:str, # the recorded id, e.g. 'tiny@random-seed-0+token-stats'
@@ -1092,6 +1450,8 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
         if num_workers is None:
             cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
             num_workers = min(8, cores if enc.kind == 'numpy' and cores > 1 else cores - 1)
+        if enc.kind == 'numpy' and num_workers and items:   # what the encoder compiles (the handcrafted kernels) is compiled here once, and the workers fork with it
+            enc(np.full((1, 32, 32, 3), 255, np.uint8))
         ds = PatchBatches(items, enc if enc.kind == 'numpy' else None)
         dl = torch.utils.data.DataLoader(ds, batch_size=None, shuffle=False, num_workers=num_workers if items else 0,
                                          pin_memory=enc.kind == 'torch' and enc.device.startswith('cuda'),
@@ -1155,6 +1515,47 @@ def write_features(path, # feature file to write: <features root>/<encoder dirna
                            precision=encoder.precision, feature_names=encoder.feature_names), fh, indent=1)
     _write_sample(path, encoder, store_meta, f, dtype)
     return path
+
+# %% ../nbs/03_features.ipynb #344515e7
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+def _encoder_worker():
+    "A process encoding stores: one BLAS thread; its per-store log lines left to the caller's summary."
+    global _THREAD_LIMIT
+    import logging
+    from threadpoolctl import threadpool_limits
+    _THREAD_LIMIT = threadpool_limits(limits=1)
+    get_logger('features').setLevel(logging.WARNING)
+
+def _encode_store(store, encoder:str, out_dir, weights) -> int:
+    "Encode one patch store as `extract_features` does (its file reused when valid); 1 when it computed it."
+    r = extract_features(store, encoder, out_dir=out_dir, weights=weights, num_workers=0, show_progress=False)
+    return r['computed'] + r['recomputed'] + r['redone']
+
+def encode_while_cutting(samples, # Samples to cut: a Cohort or a list of them
+                         patch_dir, # folder of the patch stores (as extract_cohort_patches takes)
+                         encoder:str, # registry name of a numpy encoder (NUMPY_ENCODERS)
+                         out_dir, # features root (as extract_features takes)
+                         config=None, # PatchConfig; None: the defaults
+                         *,
+                         weights=None, # as get_encoder takes (None for the numpy encoders)
+                         workers:int|None=None, # encoding processes; None: one per core, at most 4
+                        ) -> dict:
+    "Cut the samples' patch stores here while worker processes encode each store as soon as it is written; the patch summary and the counts."
+    import multiprocessing as mp
+    from vri_text.patching import extract_cohort_patches
+    if str(encoder).lower() not in NUMPY_ENCODERS:
+        raise ValueError(f"encode_while_cutting: {encoder!r} is not a numpy encoder ({', '.join(NUMPY_ENCODERS)}); cut the stores, then run extract_features")
+    warm_encoder(encoder)   # imported and compiled here, before the fork: every worker inherits it
+    n = workers or min(_cores(), 4)
+    with mp.get_context('fork').Pool(n, initializer=_encoder_worker) as pool:
+        jobs = []
+        df = extract_cohort_patches(samples, patch_dir, config,
+                                    on_store=lambda sid, p: jobs.append(pool.apply_async(_encode_store, (p, encoder, out_dir, weights))))
+        done = sum(j.get() for j in jobs)
+    get_logger('features').info(f"{encoder}: {done} of {len(jobs)} stores encoded by {n} worker processes while the stores were cut")
+    return dict(summary=df, encoded=done, stores=len(jobs), workers=n)
 
 # %% ../nbs/03_features.ipynb #ae18ed27
 def main(argv:list|None=None # command-line arguments (None: sys.argv[1:])

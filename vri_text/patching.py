@@ -742,6 +742,7 @@ def extract_cohort_patches(cohort, # a Cohort or any iterable of Samples
                            config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                            force:bool=False, # rebuild stores even when their settings match
                            on_block=None, # passed to extract_patches
+                           on_store=None, # called as on_store(sample_id, store path) once each store is written (or found valid and reused)
                            **kw, # PatchConfig fields overriding config
                           ):
     "Patch every sample of `cohort` into `out_dir`; return a summary `DataFrame` (one row per sample)."
@@ -756,8 +757,9 @@ def extract_cohort_patches(cohort, # a Cohort or any iterable of Samples
     rows = []
     try:
         for smp in progress(samples, desc='patching', total=len(samples)):
-            rows.append(extract_patches(smp, inside(out_dir, out_dir/f'{smp.sample_id}.h5'), cfg, force=force, pool=pool, verbose=False,
-                                        on_block=on_block))
+            store = inside(out_dir, out_dir/f'{smp.sample_id}.h5')
+            rows.append(extract_patches(smp, store, cfg, force=force, pool=pool, verbose=False, on_block=on_block))
+            if on_store is not None: on_store(smp.sample_id, store)
     finally:
         if pool is not None: pool.shutdown()
     df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

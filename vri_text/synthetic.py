@@ -369,6 +369,19 @@ def _scanner(rng) -> dict:
     return dict(stain=(float(rng.uniform(1.7, 2.8)), float(rng.uniform(0.75, 1.35))), h_vec=unit(_H_OD), e_vec=unit(_E_OD), tint=tuple(float(v) for v in 250 - rng.uniform(0, 14, 3)),
                 blur=float(rng.choice([0.0, 0.6, 1.0])))
 
+def _bands(n:int, rows:int=64):
+    "Slices of `n` rows, `rows` at a time."
+    return [slice(a, a + rows) for a in range(0, n, rows)]
+
+def _blur(x, sigma:float, rows:int=64):
+    "scipy.ndimage.gaussian_filter(x, sigma) of a float32 image, the same numbers computed in bands of rows (each with the kernel's radius of rows around it)."
+    from scipy.ndimage import gaussian_filter
+    r, out = int(4.0*sigma + 0.5), np.empty_like(x)
+    for s in _bands(len(x), rows):
+        lo, hi = max(s.start - r, 0), min(s.stop + r, len(x))
+        out[s] = gaussian_filter(x[lo:hi], sigma)[s.start - lo:s.stop - lo]
+    return out
+
 def render_tissue(rng, # numpy Generator
                   width_um:float, height_um:float, # physical size of the slide
                   mpp:float=0.5, # microns per pixel to render at
@@ -439,21 +452,24 @@ def render_tissue(rng, # numpy Generator
             nuc_x.append(xs*mpp); nuc_y.append(ys*mpp); nuc_area.append(np.pi*a_um*b_um*np.asarray(kern[1])[sidx]**2)
             nuc_kind.append(np.full(len(cells), kind))
     n_px = (H + 2*pad)*(W + 2*pad)
-    Hn, Gb = [(np.bincount(np.concatenate(i), np.concatenate(w), n_px) if i else np.zeros(n_px)).astype(np.float32).reshape(H + 2*pad, -1)[pad:-pad, pad:-pad]
+    Hn, Gb = [np.ascontiguousarray((np.bincount(np.concatenate(i), np.concatenate(w), n_px) if i else np.zeros(n_px)).reshape(H + 2*pad, -1)[pad:-pad, pad:-pad], dtype=np.float32)
               for i, w in acc.values()]
-    Hn = np.minimum(Hn, 1.25); Gb = np.minimum(Gb, 1)
     grain = rng.random((H, W), dtype=np.float32)
-    Hf = _upsample(H0, (H, W))*(1 - 0.6*Gb) + Hn*(0.8 + 0.35*grain) + 0.10*Gb
-    Ef = _upsample(E0, (H, W))*(1 - 0.85*Gb)*(1 - 0.45*np.minimum(Hn, 1))*(0.88 + 0.24*grain)
+    Hu, Eu = _upsample(H0, (H, W)), _upsample(E0, (H, W))
+    Hf, Ef = np.empty((H, W), np.float32), np.empty((H, W), np.float32)
+    for s in _bands(H):   # pixel by pixel as on the whole image, in bands of rows that stay in cache
+        hn, gb, gr = np.minimum(Hn[s], 1.25), np.minimum(Gb[s], 1), grain[s]
+        Hf[s] = Hu[s]*(1 - 0.6*gb) + hn*(0.8 + 0.35*gr) + 0.10*gb
+        Ef[s] = Eu[s]*(1 - 0.85*gb)*(1 - 0.45*np.minimum(hn, 1))*(0.88 + 0.24*gr)
     sc = dict(h_vec=_H_OD, e_vec=_E_OD, tint=(250.0, 250.0, 250.0), blur=0.0) | dict(scanner or {})
     if sc['blur'] > 0:  # scanner optics: a little blur (sigma in px at 0.5 um/px)
-        from scipy.ndimage import gaussian_filter
-        Hf, Ef = (gaussian_filter(x, sc['blur']*0.5/mpp) for x in (Hf, Ef))
+        Hf, Ef = (_blur(x, sc['blur']*0.5/mpp) for x in (Hf, Ef))
     kh, ke = stain
     img = np.empty((H, W, 3), np.uint8)
     hv, ev = np.asarray(sc['h_vec']), np.asarray(sc['e_vec'])
-    for c in range(3):
-        img[..., c] = np.clip(sc['tint'][c]*np.exp(-(kh*hv[c]*Hf + 1.6*ke*ev[c]*Ef)), 0, 255)
+    for s in _bands(H):
+        for c in range(3):
+            img[s, :, c] = np.clip(sc['tint'][c]*np.exp(-(kh*hv[c]*Hf[s] + 1.6*ke*ev[c]*Ef[s])), 0, 255)
     if not details: return img, R
     info = dict(latents=L, nuclei=dict(x_um=np.concatenate(nuc_x) if nuc_x else np.zeros(0), y_um=np.concatenate(nuc_y) if nuc_y else np.zeros(0),
                                        area_um2=np.concatenate(nuc_area) if nuc_area else np.zeros(0),
@@ -707,12 +723,15 @@ def make_cohort(root, # output folder (created; must be empty or a previous coho
     genes = make_genes(n_genes, n_svg, seed, stress_sd=cfg.stress_sd)
     with atomic_write(root/'genes.csv', 'w') as f: genes.to_csv(f, index=False)
     pids = _patients(n_samples)
-    n_jobs = n_jobs or (1 if n_samples <= 8 else min(4, os.cpu_count() or 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    n_jobs = n_jobs or (1 if n_samples <= 8 else min(4, cores))
     args = [(i, root, cfg, genes, pids[i]) for i in range(n_samples)]
     if n_jobs == 1: ids = [_one_sample(*a) for a in progress(args, desc='synthetic samples')]
     else:
+        first = sorted(range(n_samples), key=lambda i: not (every_40x and i % every_40x == 2))  # the 40x slides (~3.6x the pixels) first: no worker is left with one at the end
         with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context('fork')) as ex:
-            ids = list(progress(ex.map(_one_sample, *zip(*args)), desc='synthetic samples', total=n_samples))
+            futs = {i: ex.submit(_one_sample, *args[i]) for i in first}
+            ids = [futs[i].result() for i in progress(range(n_samples), desc='synthetic samples', total=n_samples)]
     man = [dict(sample_id=s, patient_id=p, path=f'{s}/outs' if layout == 'visium' else '.', format=layout) for s, p in zip(ids, pids)]
     import pandas as pd
     with atomic_write(root/'manifest.csv', 'w') as f: pd.DataFrame(man).to_csv(f, index=False)
