@@ -886,7 +886,7 @@ def ceiling(cohort, # the cohort as read (measured counts)
         if hidden: mc = mc_targets_visible(X, disp.loc[t.var_names].to_numpy(), t.obs.stress.to_numpy(), t.var.stress_effect.to_numpy(),
                                            np.random.default_rng([7, len(t), 1]), MC_DRAWS, normalization, target_sum)
         else: mc = mc_targets(X, disp.loc[t.var_names[cols]].to_numpy(), np.random.default_rng([7, len(t)]), MC_DRAWS, normalization, target_sum)
-        if len(cols) != len(ti): mc = mc[:, :, ti]
+        if normalization != 'log1p' or hidden: mc = mc[:, :, ti]   # all genes drawn: keep the scored ones
         half_a.append(mc[0]); half_b.append(mc[1])
     M = np.concatenate(meas); M = M - M.mean(0)
     if method == 'plugin':
