@@ -470,7 +470,7 @@ class HestBenchTask:
         "The sample's patch store (HEST's keys: img, coords, barcode)."
         return self.root/self.samples.set_index('sample_id').patches_path[sample_id]
     def counts(self, sample_id:str, # a sample of the task
-               barcodes=None, # spots to read, in this order (None: all, in the file's order)
+               barcodes:Sequence|None=None, # spots to read, in this order (None: all, in the file's order)
               ) -> tuple:
         "(raw counts (spots, genes) float64 of the task's genes, barcodes): what HEST's load_adata reads before its log1p."
         import anndata as ad, scipy.sparse as sp
@@ -568,7 +568,7 @@ def expected_cost(table, # a selection (columns n_spots, mpp; optionally samples
 # %% ../nbs/01b_hest.ipynb #f7779ab9
 def patch_rates(samples, # Samples to time (e.g. one 20x and one 40x slide of the cohort)
                 work_dir, # scratch folder for the stores
-                config=None, # PatchConfig (None: the default 224 px at 0.5 um/px)
+                config:'PatchConfig|None'=None, # PatchConfig (None: the default 224 px at 0.5 um/px)
                ):
     "Time `extract_patches` (one process, stores rebuilt) per sample: patches/s and read-level pixels/s."
     import time, pandas as pd

@@ -90,8 +90,8 @@ def per_sample_corr(pred, # (N, G) predictions
 # %% ../nbs/04_metrics.ipynb #633ac608
 def corr_report(pred, # (N, G) predictions
                 true, # (N, G) measurements
-                genes=None, # gene names (default G0..)
-                sample_ids=None, # (N,) sample of each spot, for per-sample means
+                genes:list|None=None, # gene names (default G0..)
+                sample_ids:np.ndarray|None=None, # (N,) sample of each spot, for per-sample means
                ) -> CorrReport:
     "Score predictions: per-gene r, its mean over defined genes, excluded genes, per-sample means."
     pred = pred.detach().cpu().numpy() if hasattr(pred, 'detach') else np.asarray(pred)
