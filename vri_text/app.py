@@ -85,7 +85,7 @@ def esc(value, # any value from data, a file or a user (its str() is shown)
 # %% ../nbs/10_app.ipynb #24afefdf
 @dataclass
 class TileGrid:
-    "A power-of-two tile pyramid over a slide of `width` x `height` level-0 pixels (zoom z: downsample 2**z)."
+    "A power-of-two tile pyramid over a slide of `width` x `height` level-0 pixels (zoom `z`: downsample `2**z`)."
     width:int
     height:int
     tile:int=256 # tile side in screen pixels

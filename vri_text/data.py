@@ -426,7 +426,7 @@ def read_hest(root, # HEST-1k root holding st/, wsis/ and metadata/
               sample_id:str, # HEST sample id, e.g. 'TENX111'
               mpp:float|None=None, # override; None: metadata json, then slide metadata
              ) -> Sample:
-    "Read one HEST-1k sample (st/{id}.h5ad, wsis/{id}.*, metadata/{id}.json) into a `Sample`."
+    "Read one HEST-1k sample (`st/{id}.h5ad`, `wsis/{id}.*`, `metadata/{id}.json`) into a `Sample`."
     root = Path(root)
     if mpp is not None: mpp = check_mpp(mpp, f"sample {sample_id}", 'the mpp argument')
     h5ad = need_file(root/'st'/f'{sample_id}.h5ad', sample_id, 'HEST counts')

@@ -489,7 +489,7 @@ def neighbour_context(X, # (N, D) features
                       shuffle:bool=False, # the control: as many random spots of the same sample instead of the neighbours
                       seed:int=0, # seed of the control's draws (with the sample id: the same spots give the same draws)
                      ) -> np.ndarray:
-    "(N, D*(1+R) + R) float32: the spot's features, per ring the mean of its neighbours' features (zeros if none), then per ring the neighbour count."
+    "`(N, D*(1+R) + R)` float32: the spot's features, per ring the mean of its neighbours' features (zeros if none), then per ring the neighbour count."
     import zlib, scipy.sparse as sp
     X, xy = np.asarray(X, np.float32), np.asarray(xy_um, np.float64)
     n, D = X.shape if X.ndim == 2 else (len(X), -1)

@@ -617,7 +617,7 @@ def hest_probe(X_train, # (n, D) training features
                numerics:str='exact', # 'exact' (float64, exact PCA and ridge) or 'hest' (hest_probe_sklearn)
                seed:int=1, # 'hest': random_state of PCA and Ridge (HEST's default seed)
               ) -> np.ndarray:
-    "HEST-Benchmark's linear probe: standardise, PCA, ridge with alpha = 100/(dims * genes) and no intercept; predictions (m, G)."
+    "HEST-Benchmark's linear probe: standardise, PCA, ridge with `alpha = 100/(dims*genes)` and no intercept; predictions (m, G)."
     if numerics not in NUMERICS: raise ValueError(f"numerics must be one of {NUMERICS}, got {numerics!r}")
     if numerics == 'hest': return hest_probe_sklearn(X_train, Y_train, X_test, n_components=n_components, seed=seed)[0]
     Xtr, Xte, Ytr = (np.asarray(a, np.float64) for a in (X_train, X_test, Y_train))

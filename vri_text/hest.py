@@ -445,7 +445,7 @@ def write_hest_bench_mirror(root, # folder for the mirror (one folder per task, 
                             n_listed:int=20, # genes in var_50genes.json (HEST: 50)
                             seed:int=0, # generator seed
                            ) -> Path:
-    "A local folder laid out like HEST-Bench (<task>/splits, patches, adata, var_50genes.json, plus files the benchmark never reads), with a planted signal."
+    "A local folder laid out like HEST-Bench (`<task>/splits`, `patches`, `adata`, `var_50genes.json`, plus files the benchmark never reads), with a planted signal."
     from vri_text.core import folder_lock
     root = Path(root); root.parent.mkdir(parents=True, exist_ok=True)
     want = dict(tasks=list(tasks), n_patients=n_patients, n_spots=n_spots, n_genes=n_genes, n_listed=n_listed, seed=seed, version=1)
