@@ -59,7 +59,7 @@ def run_ablations(X, # (N, D) features
                   base:TrainConfig, # baseline settings
                   seeds, # seeds every variant is trained with
                   grid:AblationGrid|None=None, # levels per factor (default: the full grid)
-                  sample_ids=None, # (N,) sample of each spot, for error messages
+                  sample_ids:np.ndarray|None=None, # (N,) sample of each spot, for error messages
                   verbose:bool=False, # progress bars
                  ):
     "Train the baseline and every one-factor variant over `seeds`; a tidy pandas table of results."
@@ -190,8 +190,8 @@ def run_ablations_cv(X, # (N, D) features
                      seeds, # seeds per fold (batched)
                      grid:AblationGrid|None=None, # levels per factor (default: the full grid)
                      *,
-                     genes=None, # gene names of Y's columns
-                     patients=None, # {sample: patient}, for bootstraps over patients
+                     genes:list|None=None, # gene names of Y's columns
+                     patients:dict|None=None, # {sample: patient}, for bootstraps over patients
                     ):
     "Cross-validate the baseline and every one-factor variant on the same folds: one tidy table (method, fold, seed, sample, gene, r)."
     import pandas as pd
@@ -215,8 +215,8 @@ def _num(x) -> float|None: return float(x) if x is not None and np.isfinite(x) e
 def _verdict(lo, hi) -> str: return 'better' if lo > 0 else 'worse' if hi < 0 else 'no detectable difference'
 
 def ablation_summary(cmp, # paired_comparison of the one-split table
-                     pf=None, # paired_folds of the cross-validated table (None: one split only)
-                     cv=None, # the cross-validated table (with pf)
+                     pf:'pd.DataFrame|None'=None, # paired_folds of the cross-validated table (None: one split only)
+                     cv:'pd.DataFrame|None'=None, # the cross-validated table (with pf)
                     ) -> dict:
     "The results with stable keys: `cv` (the cross-validated comparison; None without folds) and `one_split` (the poster's view)."
     one = dict(average=AVERAGE_SPLIT, n_seeds=int(cmp.n.min()) if len(cmp) else 0, baseline_mean=_num(cmp.baseline.iloc[0]) if len(cmp) else None,
@@ -348,12 +348,12 @@ def ablation_study(ds, # anything with X, Y, sample_ids, genes, encoder_id, idx(
                    seeds, # seeds of the one-split table
                    grid:AblationGrid|None=None, # levels per factor (default: the full grid)
                    *,
-                   folds=None, # Folds for the cross-validated comparison (None: one split only)
-                   cv_seeds=None, # seeds per fold (None: seeds)
-                   patients=None, # {sample: patient}
+                   folds:'Folds|None'=None, # Folds for the cross-validated comparison (None: one split only)
+                   cv_seeds:list|None=None, # seeds per fold (None: seeds)
+                   patients:dict|None=None, # {sample: patient}
                    verbose:bool=True, # progress bars
-                   results=None, # a table from run_ablations already run with these settings (skips training)
-                   cv_results=None, # a table from run_ablations_cv already run (skips training)
+                   results:'pd.DataFrame|None'=None, # a table from run_ablations already run with these settings (skips training)
+                   cv_results:'pd.DataFrame|None'=None, # a table from run_ablations_cv already run (skips training)
                    reuse:bool=True, # read the results back from `out_dir` when they were computed from the same data, settings and code
                   ) -> dict:
     "Run the grid on one split (and across `folds`), or read it back; compare with the baseline; write tables, summary, conclusion, findings and figures; return them."

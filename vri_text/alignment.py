@@ -127,7 +127,7 @@ def retrieval_accuracy(Z, # (n, d) aligned predictions of the scored spots
                        own, # (n,) each spot's own label (its caption text, or e.g. its tissue kind)
                        E, # (M, d) the caption bank's embeddings
                        bank_labels, # (M,) label of each bank caption (same kind of label as own)
-                       counts=None, # (M,) training frequency of each bank caption, for the prior
+                       counts:np.ndarray|None=None, # (M,) training frequency of each bank caption, for the prior
                        ks=(1, 5), # the k of top-k
                       ) -> dict:
     "Top-k hit rates of own labels among retrieved captions' labels, and the frequency prior's."
@@ -149,8 +149,8 @@ def retrieval_examples(captions, # (N,) own caption of each spot
                        bank, # (texts, E, counts) from caption_bank
                        rows, # which spots to show
                        k:int=3, # captions retrieved per spot
-                       sample_ids=None, # (N,) sample of each spot
-                       barcodes=None, # (N,) barcode of each spot
+                       sample_ids:np.ndarray|None=None, # (N,) sample of each spot
+                       barcodes:np.ndarray|None=None, # (N,) barcode of each spot
                       ):
     "A table of spots with their own caption and the k retrieved ones (cosine in brackets)."
     import pandas as pd

@@ -85,7 +85,7 @@ def esc(value, # any value from data, a file or a user (its str() is shown)
 # %% ../nbs/10_app.ipynb #24afefdf
 @dataclass
 class TileGrid:
-    "A power-of-two tile pyramid over a slide of `width` x `height` level-0 pixels (zoom z: downsample 2**z)."
+    "A power-of-two tile pyramid over a slide of `width` x `height` level-0 pixels (zoom `z`: downsample `2**z`)."
     width:int
     height:int
     tile:int=256 # tile side in screen pixels
@@ -380,9 +380,9 @@ def _is_safe_id(s:str) -> bool:
 class RunData:
     "What every page of one server shares: the run, its model, captions, slides, tile readers and jobs."
     def __init__(self, run, # a run folder
-                 slides=None, # a folder of H&E slides (H&E-only samples)
-                 checkpoint=None, # checkpoint path or a Model; None: the run's first (find_checkpoints: on the run's features, aligned ones first)
-                 cohort=None, # where measured counts are (Cohort, or a source open_cohort reads); None: the run's own (run_cohort)
+                 slides:str|Path|None=None, # a folder of H&E slides (H&E-only samples)
+                 checkpoint:str|Path|Model|None=None, # checkpoint path or a Model; None: the run's first (find_checkpoints: on the run's features, aligned ones first)
+                 cohort:'Cohort|str|Path|None'=None, # where measured counts are (Cohort, or a source open_cohort reads); None: the run's own (run_cohort)
                  cache_mb:float=128, # bound of the tile cache all slides share
                 ):
         self.run = Path(run).resolve()
@@ -429,7 +429,7 @@ def register(self:RunData, path) -> str:
     return key
 
 @patch
-def tiles(self:RunData, path=None, key:str|None=None) -> SlideTiles:
+def tiles(self:RunData, path:str|Path|None=None, key:str|None=None) -> SlideTiles:
     "The tile reader of a registered slide (opened once), by path or by key; KeyError for any other key."
     with self._lock:
         if key is None: key = self.register(path)
@@ -784,7 +784,7 @@ def _box(kind:str) -> dict:
 class Viewer:
     "One page: pick a sample or slide; linked predicted/measured views; spot details; text query; H&E-only jobs."
     def __init__(self, data:RunData, # what the server shares
-                 tile_url=None, # (key, z, c, r) -> URL of a tile route; None: tiles travel as data URLs (notebooks)
+                 tile_url:'Callable|None'=None, # (key, z, c, r) -> URL of a tile route; None: tiles travel as data URLs (notebooks)
                  fig_px:int=FIG_PX, # side of each view
                 ):
         import panel as pn
@@ -1205,7 +1205,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 # %% ../nbs/10_app.ipynb #aefc845a
-def read_token(file=None, # a file whose first line is the token (--token-file)
+def read_token(file:str|Path|None=None, # a file whose first line is the token (--token-file)
                env:dict|None=None, # the environment to read $VRI_TEXT_TOKEN from (None: os.environ)
               ) -> str|None:
     "The access token from `file`, else from $VRI_TEXT_TOKEN; None when neither gives one; ServeError for an unreadable, empty or short one."

@@ -125,7 +125,7 @@ def caption_spots(self:Captioner, imgs, # uint8 (B, H, W, 3) patches of one samp
                   *,
                   sample_id:str, # the sample they come from
                   barcodes, # (B,) their barcodes
-                  coords=None, # (B, 2) level-0 top-left corners of the patches (from the patch store)
+                  coords:np.ndarray|None=None, # (B, 2) level-0 top-left corners of the patches (from the patch store)
                   attrs:dict|None=None, # the patch store's attributes (slide path, slide mpp, patch size at level 0)
                  ) -> list:
     "Captions of a batch of spots; patch captioners read only the pixels, spot-aware ones also where the spots are."
@@ -295,7 +295,7 @@ def _model_folder(p:Path, label:str, what:str) -> tuple:
     return str(p), 'local-' + _folder_fingerprint(p)
 
 # %% ../nbs/06_captioning.ipynb #6ca8e547
-def resolve_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PATH, then the hub
+def resolve_medvlm(weights:str|Path|None=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PATH, then the hub
                    download:bool=True, # allow a hub download when the model is not cached
                   ) -> tuple:
     "(model folder, weights identity) of MedVLM-R1, or an error saying how to provide it."
@@ -347,8 +347,8 @@ def _prompt_of(prompt:str|None, tissue, label:str) -> tuple:
     if tissue_preset(tissue) != TISSUES['colon']: log.info(f"{label}: prompt= given, so tissue={tissue!r} does not change it")
     return str(prompt), None
 
-def load_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PATH, then the hub
-                device=None, # torch device; None: cuda → mps → cpu
+def load_medvlm(weights:str|Path|None=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PATH, then the hub
+                device:str|None=None, # torch device; None: cuda → mps → cpu
                 prompt:str|None=None, # the captioning prompt; None: caption_prompt(tissue)
                 max_new_tokens:int=256, # generation bound (think + answer)
                 download:bool=True, # allow a hub download when the model is not cached
@@ -362,7 +362,7 @@ def load_medvlm(weights=None, # a local model folder; None: $VRI_TEXT_MEDVLM_PAT
 
 # %% ../nbs/06_captioning.ipynb #0c9b1a27
 def load_vlm(model:str, # a hub id (e.g. 'Qwen/Qwen2-VL-2B-Instruct') or a local folder of an image-text-to-text model
-             device=None, # torch device; None: cuda → mps → cpu
+             device:str|None=None, # torch device; None: cuda → mps → cpu
              prompt:str|None=None, # the captioning prompt; None: caption_prompt(tissue)
              max_new_tokens:int=256, # generation bound (think + answer)
              download:bool=True, # allow a hub download when the model is not cached
@@ -396,7 +396,7 @@ def _tiny_tokenizer(words:list, special:list, pad:str, eos:str):
                                   additional_special_tokens=list(special), padding_side='left')
 
 # %% ../nbs/06_captioning.ipynb #c401a7e2
-def tiny_qwen2_processor(cls=None, # the processor class (None: Qwen2VLProcessor; Qwen2_5_VLProcessor for Qwen2.5-VL)
+def tiny_qwen2_processor(cls:type|None=None, # the processor class (None: Qwen2VLProcessor; Qwen2_5_VLProcessor for Qwen2.5-VL)
                         ):
     "An offline Qwen2-VL-style processor: word-level tokenizer with Qwen's special tokens, the real image processor, a Qwen-style chat template."
     from transformers import Qwen2VLImageProcessor, Qwen2VLProcessor, Qwen2VLVideoProcessor
@@ -423,7 +423,7 @@ def _seeded(build, seed:int):
 
 # %% ../nbs/06_captioning.ipynb #29993ce2
 def tiny_qwen2_vl(seed:int=0, # seed of the random weights
-                  processor=None, # a processor from tiny_qwen2_processor (built when None)
+                  processor:'Qwen2VLProcessor|None'=None, # a processor from tiny_qwen2_processor (built when None)
                  ) -> tuple:
     "(model, processor): a randomly initialised Qwen2-VL small enough to generate on a CPU in a second."
     from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
@@ -488,7 +488,7 @@ TINY_VLMS = {'qwen2-vl-tiny': tiny_qwen2_vl, 'qwen2.5-vl-tiny': tiny_qwen2_5_vl,
              'llava-onevision-tiny': tiny_llava_onevision}
 
 def load_tiny_vlm(seed:int=0, # seed of the random weights
-                  device=None, # torch device; None: cuda → mps → cpu
+                  device:str|None=None, # torch device; None: cuda → mps → cpu
                   prompt:str|None=None, # the captioning prompt; None: caption_prompt(tissue)
                   max_new_tokens:int=32, # generation bound
                   *,
@@ -832,7 +832,7 @@ class ShuffledCaptioner(Captioner):
 
 # %% ../nbs/06_captioning.ipynb #895ed9d1
 def shuffled_captioner(captions, # source caption table (one captioner)
-                       groups=None, # {sample_id: group} (e.g. the split of each sample); None: one group
+                       groups:dict|None=None, # {sample_id: group} (e.g. the split of each sample); None: one group
                        *,
                        seed:int=0, # seed of the permutation
                       ) -> ShuffledCaptioner:
@@ -1118,9 +1118,9 @@ CAPTIONERS = ('medvlm-r1', 'qwen2-vl-tiny', 'qwen2.5-vl-tiny', 'llava-tiny', 'll
 CAPTIONER_PATTERNS = ('hf:<model id or folder>',) # names with a part the user fills in
 
 def get_captioner(name:str, # one of CAPTIONERS; 'hf:<id or folder>' is any image-text-to-text model (load_vlm)
-                  weights=None, # medvlm-r1: a local model folder, 'random' (the tiny model), or None ($VRI_TEXT_MEDVLM_PATH, then the hub)
-                  device=None, # torch device for the VLMs; None: cuda → mps → cpu
-                  calibrate=None, # morphology: patches or patch stores to calibrate the reference on; context-morphology: patch stores; None: DEFAULT_REFERENCE
+                  weights:str|Path|None=None, # medvlm-r1: a local model folder, 'random' (the tiny model), or None ($VRI_TEXT_MEDVLM_PATH, then the hub)
+                  device:str|None=None, # torch device for the VLMs; None: cuda → mps → cpu
+                  calibrate:np.ndarray|Sequence|None=None, # morphology: patches or patch stores to calibrate the reference on; context-morphology: patch stores; None: DEFAULT_REFERENCE
                   *,
                   tissue='colon', # organ name or TissuePreset: the VLM prompt and the morphology sentences (see tissue_preset)
                   **kw, # passed on: prompt, max_new_tokens, download (medvlm-r1), seed (tiny VLMs, truth), max_patches (calibration), context, slides (context-morphology), truth_root, error_rate, use_attributes (truth)
@@ -1160,8 +1160,8 @@ def captions_path(run, # the run folder
 # %% ../nbs/06_captioning.ipynb #4d149111
 def caption_run(run, # run folder with patches/
                 captioner='morphology', # a name for get_captioner, or a Captioner
-                weights=None, # VLM weights (see get_captioner)
-                device=None, # torch device for the VLMs
+                weights:str|Path|None=None, # VLM weights (see get_captioner)
+                device:str|None=None, # torch device for the VLMs
                 batch_size:int=16, # patches per captioner call
                 *,
                 tissue='colon', # organ name or TissuePreset of the cohort (VLM prompt, morphology sentences); see tissue_preset

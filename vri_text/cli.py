@@ -21,10 +21,10 @@ log = get_logger('cli')
 __all__ = ['log', 'run_demo', 'format_summary', 'UsageError', 'main']
 
 # %% ../nbs/09_cli.ipynb #2120bf03
-def run_demo(scale=None, # 'tiny', 'default' or a Scale; None: get_scale()
+def run_demo(scale:'str|Scale|None'=None, # 'tiny', 'default' or a Scale; None: get_scale()
              encoder:str='handcrafted', # encoder for the features
-             run=None, # run folder; None: run_dir(f'demo-{scale.name}')
-             seeds=None, # seeds; None: the scale's (the poster's eight at default)
+             run:str|Path|None=None, # run folder; None: run_dir(f'demo-{scale.name}')
+             seeds:list|None=None, # seeds; None: the scale's (the poster's eight at default)
              verbose:bool=True, # progress bars
             ) -> dict:
     "Synthetic cohort → patches → features → genes → baseline seeds; returns the summary."

@@ -315,7 +315,7 @@ def _find_wsi(path:Path, sample_id) -> Path:
 
 # %% ../nbs/01_data.ipynb #b39dc206
 def read_visium(path, # Space Ranger outs/ folder (or the sample folder holding outs/)
-                wsi=None, # full-resolution H&E slide; None: the one slide file in outs/ or its parent
+                wsi:str|Path|None=None, # full-resolution H&E slide; None: the one slide file in outs/ or its parent
                 sample_id:str|None=None, # None: the sample folder's name
                 patient_id:str|None=None, # patient, when known
                 mpp:float|None=None, # microns per pixel at level 0; None: from the slide's metadata
@@ -426,7 +426,7 @@ def read_hest(root, # HEST-1k root holding st/, wsis/ and metadata/
               sample_id:str, # HEST sample id, e.g. 'TENX111'
               mpp:float|None=None, # override; None: metadata json, then slide metadata
              ) -> Sample:
-    "Read one HEST-1k sample (st/{id}.h5ad, wsis/{id}.*, metadata/{id}.json) into a `Sample`."
+    "Read one HEST-1k sample (`st/{id}.h5ad`, `wsis/{id}.*`, `metadata/{id}.json`) into a `Sample`."
     root = Path(root)
     if mpp is not None: mpp = check_mpp(mpp, f"sample {sample_id}", 'the mpp argument')
     h5ad = need_file(root/'st'/f'{sample_id}.h5ad', sample_id, 'HEST counts')
@@ -591,7 +591,7 @@ def _read_source(fmt:str, path:Path, readers:dict|None, where:str, *, wsi=None, 
 class Cohort:
     "Samples plus a table (sample_id, patient_id, source, n_spots, mpp, split)."
     def __init__(self, samples:Sequence[Sample], # the samples, in a fixed order
-                 splits=None, # optional Splits (or dict split -> ids)
+                 splits:Splits|dict|None=None, # optional Splits (or dict split -> ids)
                  root:Path|None=None, # where it was read from, if anywhere
                 ):
         self.samples, self.root, self.splits = list(samples), root, None

@@ -78,7 +78,7 @@ def sample_targets(sample, # a vri_text.data.Sample
 def build_dataset(cohort, # a Cohort with splits attached (or any iterable of Samples, with splits=)
                   feature_dir, # an encoder folder of per-sample feature files (features/<encoder>/)
                   genes:Sequence[str], # target genes, in order
-                  splits=None, # Splits; None: cohort.splits
+                  splits:'Splits|None'=None, # Splits; None: cohort.splits
                   normalization:str='libsize_log1p', # see vri_text.data.normalize
                   target_sum:float=1e4, # counts per spot after library-size scaling
                  ) -> Dataset:
@@ -361,7 +361,7 @@ def _format_readers() -> dict:
 # %% ../nbs/03a_dataset.ipynb #385e7df7
 def open_cohort(source, # a manifest CSV, a HEST-1k root, a folder of sample folders, one sample's folder, or a .zarr
                 *,
-                patients=None, # Space Ranger folders: sample_id -> patient_id, or a CSV with those columns
+                patients:dict|str|Path|None=None, # Space Ranger folders: sample_id -> patient_id, or a CSV with those columns
                ):
     "A `Cohort` from any source a user has, its format detected from the layout."
     from vri_text.data import Cohort, DataError, detect_format
@@ -415,9 +415,9 @@ def run_cohort(run, # a run folder
     return None
 
 # %% ../nbs/03a_dataset.ipynb #9b576ce4
-def prepare_demo(scale=None, # a Scale or its name; None: get_scale()
+def prepare_demo(scale:'str|Scale|None'=None, # a Scale or its name; None: get_scale()
                  encoder:str='handcrafted', # encoder name
-                 run=None, # run folder; None: run_dir(f'demo-{scale.name}')
+                 run:str|Path|None=None, # run folder; None: run_dir(f'demo-{scale.name}')
                  **kw, # other RunConfig fields
                 ) -> tuple:
     "(Dataset, cohort, run folder) for the synthetic cohort of this scale, building what is missing."
@@ -489,7 +489,7 @@ def neighbour_context(X, # (N, D) features
                       shuffle:bool=False, # the control: as many random spots of the same sample instead of the neighbours
                       seed:int=0, # seed of the control's draws (with the sample id: the same spots give the same draws)
                      ) -> np.ndarray:
-    "(N, D*(1+R) + R) float32: the spot's features, per ring the mean of its neighbours' features (zeros if none), then per ring the neighbour count."
+    "`(N, D*(1+R) + R)` float32: the spot's features, per ring the mean of its neighbours' features (zeros if none), then per ring the neighbour count."
     import zlib, scipy.sparse as sp
     X, xy = np.asarray(X, np.float32), np.asarray(xy_um, np.float64)
     n, D = X.shape if X.ndim == 2 else (len(X), -1)

@@ -155,7 +155,7 @@ def _fold_idx(sample_ids, splits, f:int) -> dict:
     return idx
 
 # %% ../nbs/04c_evaluation.ipynb #c6a35338
-def mlp_fit(cfg=None, # a vri_text.train.TrainConfig (None: its defaults)
+def mlp_fit(cfg:'TrainConfig|None'=None, # a vri_text.train.TrainConfig (None: its defaults)
            ):
     "A fit callable for `cross_validate`: the MLP head of `vri_text.train`, all seeds batched in one ensemble."
     from vri_text.train import TrainConfig
@@ -188,12 +188,12 @@ def cross_validate(X, # (N, D) features
                    folds, # Folds (or a list of Splits) from kfold_splits / poster_split
                    *,
                    seeds=(40, 41, 42, 43, 44, 45, 51, 54), # seeds trained in every fold (batched by the default fit)
-                   fit=None, # callable (X, Y, idx, seeds) -> per-seed predictions on idx['test'] [, per-seed info dicts]; None: mlp_fit(cfg)
-                   cfg=None, # TrainConfig for the default fit
-                   genes=None, # gene names of Y's columns (default G0, G1, ...)
-                   patients=None, # {sample: patient} or (N,) patient of each spot; None: the sample
+                   fit:'Callable|None'=None, # callable (X, Y, idx, seeds) -> per-seed predictions on idx['test'] [, per-seed info dicts]; None: mlp_fit(cfg)
+                   cfg:'TrainConfig|None'=None, # TrainConfig for the default fit
+                   genes:list|None=None, # gene names of Y's columns (default G0, G1, ...)
+                   patients:dict|np.ndarray|None=None, # {sample: patient} or (N,) patient of each spot; None: the sample
                    method:str='mlp', # name of the method, a column of the table
-                   columns=None, # per-fold target columns: {fold: indices} or callable(fold, splits) -> indices (genes chosen per fold); None: all
+                   columns:'dict|Callable|None'=None, # per-fold target columns: {fold: indices} or callable(fold, splits) -> indices (genes chosen per fold); None: all
                   ):
     "Run `fit` on every fold; a tidy table (method, fold, seed, sample, patient, gene, r) of per-gene Pearson r on each held-out sample."
     import pandas as pd
@@ -256,7 +256,7 @@ def fold_scores(tidy, # table from cross_validate
 
 # %% ../nbs/04c_evaluation.ipynb #1b9f9301
 def bootstrap_ci(values, # (n,) one value per unit (e.g. held-out sample)
-                 groups=None, # (n,) cluster of each value (e.g. patient); resampled whole. None: each value alone
+                 groups:np.ndarray|None=None, # (n,) cluster of each value (e.g. patient); resampled whole. None: each value alone
                  *,
                  n_boot:int=2000, # bootstrap replicates
                  level:float=0.95, # coverage of the interval
@@ -403,7 +403,7 @@ def paired_conclusion(pf, # table from paired_folds
     return ' '.join(s)
 
 # %% ../nbs/04c_evaluation.ipynb #4d18a7b0
-def linear_fit(cfg=None, # a vri_text.train.TrainConfig; its hidden layers are dropped (None: its defaults)
+def linear_fit(cfg:'TrainConfig|None'=None, # a vri_text.train.TrainConfig; its hidden layers are dropped (None: its defaults)
               ):
     "A fit callable for `cross_validate`: the linear head (no hidden layer) trained by the same engine as the MLP."
     from vri_text.train import TrainConfig
@@ -441,7 +441,7 @@ def ridge_fit(alphas=RIDGE_ALPHAS, # penalties to try, per training spot (alpha 
 def with_validation(folds, # Folds/list of Splits with no validation part (e.g. HEST-Bench's split files)
                     *,
                     val_frac:float=0.15, # share of each training part's samples moved to validation (at least one sample)
-                    patients=None, # {sample: patient}: validation takes whole patients; None: by sample
+                    patients:dict|None=None, # {sample: patient}: validation takes whole patients; None: by sample
                     seed:int=0, # seed of the draw
                    ) -> Folds:
     "The same folds (same test samples) with a validation part drawn from each training part, for fits that stop early or tune on it."
@@ -469,10 +469,10 @@ def compare_fits(X, # (N, D) features
                  folds, # Folds with validation parts (one set of folds for every method)
                  fits:dict, # method name -> fit callable for cross_validate (mlp_fit, linear_fit, ridge_fit, your own)
                  *,
-                 baseline=None, # a method name of `fits`, or a tidy table (e.g. HestResult.tidy) every method is compared with
+                 baseline:'str|pd.DataFrame|None'=None, # a method name of `fits`, or a tidy table (e.g. HestResult.tidy) every method is compared with
                  seeds=(40,), # seeds per fold
-                 genes=None, # gene names of Y's columns
-                 patients=None, # {sample: patient}
+                 genes:list|None=None, # gene names of Y's columns
+                 patients:dict|None=None, # {sample: patient}
                  by:str='sample', # bootstrap unit of the comparisons
                 ) -> tuple:
     "Cross-validate every fit on the same folds and compare each with the baseline on the same held-out samples: (tidy table, paired table)."
@@ -545,11 +545,11 @@ def _to_cache(path:Path, key:dict, frames:dict, **record):
 def cached_cv(path, # stem of the saved table (e.g. <run>/evaluation/cache/<method>): <path>.tidy.parquet and <path>.json
               X, Y, sample_ids, folds, # as for cross_validate
               *,
-              fit=None, # a fit callable with a `key` (None: mlp_fit(cfg))
-              cfg=None, # TrainConfig of the default fit
+              fit:'Callable|None'=None, # a fit callable with a `key` (None: mlp_fit(cfg))
+              cfg:'TrainConfig|None'=None, # TrainConfig of the default fit
               seeds=(40, 41, 42, 43, 44, 45, 51, 54), # seeds in every fold
-              genes=None, # gene names of Y's columns
-              patients=None, # {sample: patient} or (N,) patient of each spot
+              genes:list|None=None, # gene names of Y's columns
+              patients:dict|np.ndarray|None=None, # {sample: patient} or (N,) patient of each spot
               method:str='mlp', # the method's name in the table
              ):
     "`cross_validate`, saved at `path` and read back instead of run again while data, folds, seeds, names, fit and code are the same."
@@ -617,7 +617,7 @@ def hest_probe(X_train, # (n, D) training features
                numerics:str='exact', # 'exact' (float64, exact PCA and ridge) or 'hest' (hest_probe_sklearn)
                seed:int=1, # 'hest': random_state of PCA and Ridge (HEST's default seed)
               ) -> np.ndarray:
-    "HEST-Benchmark's linear probe: standardise, PCA, ridge with alpha = 100/(dims * genes) and no intercept; predictions (m, G)."
+    "HEST-Benchmark's linear probe: standardise, PCA, ridge with `alpha = 100/(dims*genes)` and no intercept; predictions (m, G)."
     if numerics not in NUMERICS: raise ValueError(f"numerics must be one of {NUMERICS}, got {numerics!r}")
     if numerics == 'hest': return hest_probe_sklearn(X_train, Y_train, X_test, n_components=n_components, seed=seed)[0]
     Xtr, Xte, Ytr = (np.asarray(a, np.float64) for a in (X_train, X_test, Y_train))
@@ -722,16 +722,16 @@ def _versions(numerics:str) -> dict:
 def hest_benchmark(X, # (N, D) features
                    counts_or_log1p, # (N, G) raw counts (or log1p of raw counts, with log1p_done=True), dense or sparse
                    sample_ids, # (N,) sample of each spot
-                   patients=None, # {sample: patient} or (N,) patient of each spot; None: folds by sample
+                   patients:dict|np.ndarray|None=None, # {sample: patient} or (N,) patient of each spot; None: folds by sample
                    *,
-                   genes=None, # (G,) gene names of the columns
-                   folds=None, # Folds/list of Splits (train ∪ val is the training part); None: leave-one-patient-out
+                   genes:list|None=None, # (G,) gene names of the columns
+                   folds:Folds|list|None=None, # Folds/list of Splits (train ∪ val is the training part); None: leave-one-patient-out
                    n_genes:int=50, # genes chosen per fold (HEST: 50)
                    min_cells_pct:float=0.10, # gene eligibility (HEST: 10% of spots of every sample)
                    n_components:int=256, # PCA dimensions (HEST: 256)
                    log1p_done:bool=False, # True when the matrix is already log1p
                    select_on:str='train', # 'train': genes from each fold's training samples; 'all': once from all samples, as HEST's shipped lists
-                   gene_list=None, # genes to score in every fold (HEST-Bench's var_50genes.json); overrides select_on
+                   gene_list:list|None=None, # genes to score in every fold (HEST-Bench's var_50genes.json); overrides select_on
                    numerics:str='exact', # 'exact' (float64 reference) or 'hest' (HEST's own scikit-learn numerics, hest_probe_sklearn)
                    seed:int=1, # 'hest': random_state of PCA and Ridge (HEST's default)
                    method:str='hest-ridge', # method name in the tidy table
@@ -780,7 +780,7 @@ def hest_benchmark(X, # (N, D) features
 
 # %% ../nbs/04c_evaluation.ipynb #ca072761
 def cached_hest(path, # stem of the saved result (e.g. <run>/evaluation/cache/<method> (HEST))
-                X, counts_or_log1p, sample_ids, patients=None, # as for hest_benchmark
+                X, counts_or_log1p, sample_ids, patients:dict|np.ndarray|None=None, # as for hest_benchmark
                 **kw, # hest_benchmark's other arguments (genes, folds, n_genes, numerics, method, ...)
                ) -> HestResult:
     "`hest_benchmark`, saved at `path` and read back while its inputs, settings and code are the same."
@@ -867,7 +867,7 @@ def hest_bench_positions(task, # a vri_text.hest.HestBenchTask
                          sample_ids, # (N,) sample of each spot (e.g. hest_bench_arrays' sample_ids)
                          barcodes, # (N,) barcode of each spot
                          *,
-                         mpp=None, # level-0 microns per coordinate unit: a number or {sample_id: number}; None: each store's own record
+                         mpp:float|dict|None=None, # level-0 microns per coordinate unit: a number or {sample_id: number}; None: each store's own record
                          target_mpp:float=0.5, # microns per pixel of the stores' patches (HEST-Bench: 0.5)
                         ) -> np.ndarray:
     "(N, 2) spot positions in microns from the task's patch stores (`coords` by barcode), for neighbour context."

@@ -525,7 +525,7 @@ def run_stage(stage:str, # 'patches', 'features' or 'captions'
               run, # run folder: cohort.csv (a manifest), then patches/, features/, captions/
               kill_after:int|None=None, # die with SIGKILL at this kill point (1 = the first); None: run to the end
               pause:float=0.0, # seconds to sleep at every kill point (to make two writers overlap)
-              wait_for=None, # a file to wait for before starting (so a second process starts at a chosen moment)
+              wait_for:str|Path|None=None, # a file to wait for before starting (so a second process starts at a chosen moment)
              ) -> dict:
     "Run one stage of the fault suite's small pipeline in this process, with kill points; returns its summary and the kill points passed."
     from vri_text.data import Cohort
@@ -551,7 +551,7 @@ def run_stage(stage:str, # 'patches', 'features' or 'captions'
     return dict(stage=stage, events=_EVENTS['n'], **out)
 
 # %% ../nbs/12_faults.ipynb #72c5fb93
-def stage_command(stage:str, run, kill_after:int|None=None, pause:float=0.0, wait_for=None) -> list:
+def stage_command(stage:str, run, kill_after:int|None=None, pause:float=0.0, wait_for:str|Path|None=None) -> list:
     "The argv that runs `run_stage` in a fresh interpreter (it prints the summary as one JSON line)."
     import sys
     call = f"run_stage({stage!r}, {str(run)!r}, kill_after={kill_after!r}, pause={pause!r}, wait_for={None if wait_for is None else str(wait_for)!r})"

@@ -183,7 +183,7 @@ def save_checkpoint(path, # checkpoint stem; writes <stem>.safetensors and <stem
                     normalisation:Normalisation, # the statistics it was trained with
                     run_spec, # vri_text.dataset.RunSpec: how its inputs were made; its genes are the outputs, in order
                     *,
-                    align=None, # an alignment head to save with it (an aligned checkpoint)
+                    align:'nn.Module|None'=None, # an alignment head to save with it (an aligned checkpoint)
                     train:dict|None=None, # training settings (a record), e.g. TrainConfig.to_dict()
                     objective:dict|None=None, # the objective (a record)
                    ) -> Path:
@@ -318,7 +318,7 @@ class Checkpoint:
     def encoder_id(self) -> str: return self.run_spec.encoder_id
     @property
     def text_encoder_id(self) -> str|None: return self.run_spec.text_encoder_id
-    def inputs(self, X, xy_um=None, sample_ids=None) -> np.ndarray:
+    def inputs(self, X, xy_um:np.ndarray|None=None, sample_ids:np.ndarray|None=None) -> np.ndarray:
         "The head's inputs from raw features `X`: X itself, or for a context head (run_spec.context) X with its neighbours' context built from `xy_um` (microns)."
         X, ctx, d = np.asarray(X), self.run_spec.context_config(), self.head_config.in_dim
         if ctx is not None and xy_um is not None: X = ctx.build(X, xy_um, sample_ids if sample_ids is not None else 'sample')
@@ -327,10 +327,10 @@ class Checkpoint:
                    f"{(d - len(ctx.radii_um))//(1 + len(ctx.radii_um))} raw features, or predict with vri_text.inference.virtual_rna") if ctx is not None and xy_um is None else ''
             raise ValueError(f"checkpoint {self.path}: features of shape {X.shape} for a head that reads {d} columns{why}")
         return X
-    def predict(self, X, xy_um=None, sample_ids=None, **kw) -> np.ndarray:
+    def predict(self, X, xy_um:np.ndarray|None=None, sample_ids:np.ndarray|None=None, **kw) -> np.ndarray:
         "Predicted expression (N, G) of raw features `X` (and, for a context head, the spots' centres `xy_um` in microns)."
         return predict(self.model, self.inputs(X, xy_um, sample_ids), self.normalisation, **kw)
-    def text_space(self, X, xy_um=None, sample_ids=None, **kw) -> np.ndarray:
+    def text_space(self, X, xy_um:np.ndarray|None=None, sample_ids:np.ndarray|None=None, **kw) -> np.ndarray:
         "Aligned predictions (N, d) as unit vectors in the text encoder's space."
         if self.align is None: raise ValueError(f"checkpoint {self.path}: a gene head without an alignment head has no text space; use an aligned checkpoint (notebook 07)")
         return text_space(self.model, self.align, self.inputs(X, xy_um, sample_ids), self.normalisation, **kw)
@@ -361,7 +361,7 @@ def _legacy_meta(meta:dict, jpath:Path) -> dict:
 
 # %% ../nbs/04a_head.ipynb #235d20c4
 def load_checkpoint(path, # stem, .json or .safetensors path of a checkpoint
-                    genes=None, # gene names to predict, in this order (None: the checkpoint's)
+                    genes:list|None=None, # gene names to predict, in this order (None: the checkpoint's)
                     device:str='cpu', # where to put the heads
                    ) -> Checkpoint:
     "Load a (gene or aligned) checkpoint, never unpickling; its hashes, the weights' header against the head configs and the normalisation are checked before a layer is built."

@@ -445,7 +445,7 @@ def write_hest_bench_mirror(root, # folder for the mirror (one folder per task, 
                             n_listed:int=20, # genes in var_50genes.json (HEST: 50)
                             seed:int=0, # generator seed
                            ) -> Path:
-    "A local folder laid out like HEST-Bench (<task>/splits, patches, adata, var_50genes.json, plus files the benchmark never reads), with a planted signal."
+    "A local folder laid out like HEST-Bench (`<task>/splits`, `patches`, `adata`, `var_50genes.json`, plus files the benchmark never reads), with a planted signal."
     from vri_text.core import folder_lock
     root = Path(root); root.parent.mkdir(parents=True, exist_ok=True)
     want = dict(tasks=list(tasks), n_patients=n_patients, n_spots=n_spots, n_genes=n_genes, n_listed=n_listed, seed=seed, version=1)
@@ -470,7 +470,7 @@ class HestBenchTask:
         "The sample's patch store (HEST's keys: img, coords, barcode)."
         return self.root/self.samples.set_index('sample_id').patches_path[sample_id]
     def counts(self, sample_id:str, # a sample of the task
-               barcodes=None, # spots to read, in this order (None: all, in the file's order)
+               barcodes:Sequence|None=None, # spots to read, in this order (None: all, in the file's order)
               ) -> tuple:
         "(raw counts (spots, genes) float64 of the task's genes, barcodes): what HEST's load_adata reads before its log1p."
         import anndata as ad, scipy.sparse as sp
@@ -568,7 +568,7 @@ def expected_cost(table, # a selection (columns n_spots, mpp; optionally samples
 # %% ../nbs/01b_hest.ipynb #f7779ab9
 def patch_rates(samples, # Samples to time (e.g. one 20x and one 40x slide of the cohort)
                 work_dir, # scratch folder for the stores
-                config=None, # PatchConfig (None: the default 224 px at 0.5 um/px)
+                config:'PatchConfig|None'=None, # PatchConfig (None: the default 224 px at 0.5 um/px)
                ):
     "Time `extract_patches` (one process, stores rebuilt) per sample: patches/s and read-level pixels/s."
     import time, pandas as pd

@@ -68,9 +68,9 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
                 checkpoint, # a checkpoint path (stem/.json/.safetensors) or a loaded vri_text.head.Checkpoint
                 work_dir, # folder for the patch store and features
                 *,
-                weights=None, # encoder weights (file/folder); None: the run_spec's
+                weights:str|Path|None=None, # encoder weights (file/folder); None: the run_spec's
                 encoder:str|None=None, # encoder name; None: the run_spec's (given, it must match)
-                patch_config=None, # PatchConfig; None: the run_spec's (given, it must match it)
+                patch_config:'PatchConfig|None'=None, # PatchConfig; None: the run_spec's (given, it must match it)
                 hires_px:int=2000, # longest side of uns['spatial'] 'hires' image (Space Ranger's tissue_hires_image)
                 lowres_px:int=600, # longest side of the 'lowres' image (Space Ranger's tissue_lowres_image)
                 grid_min_tissue:float=0.25, # on a grid laid on an H&E-only slide (source 'he-only'), drop spots whose patch has less tissue
@@ -111,7 +111,7 @@ def virtual_rna(sample, # a Sample (counts, if any, are ignored) e.g. from he_on
 # %% ../nbs/08_inference.ipynb #62f3b539
 def plot_virtual(adata, # from virtual_rna
                  genes, # genes to map, or obs columns (e.g. the 'query: <text>' maps of text_query)
-                 measured=None, # optional AnnData/DataFrame of measured (normalised) expression at the same barcodes
+                 measured:'AnnData|pd.DataFrame|None'=None, # optional AnnData/DataFrame of measured (normalised) expression at the same barcodes
                  panel_in:float=3.2, # width of one panel in inches
                 ):
     "Spatial maps of predicted (and measured) expression over the slide's low-resolution image, spots drawn at their true size."
@@ -144,7 +144,7 @@ def query_key(query:str) -> str:
 # %% ../nbs/08_inference.ipynb #87af094f
 def text_query(adata, # virtual RNA of an aligned checkpoint (virtual_rna, or infer_slide's .h5ad): obsm['text_space']
                queries, # a text query, or a list of them (repeats are mapped once)
-               text_encoder=None, # a TextEncoder, a SentenceTransformer id or folder; None: the one the checkpoint's run_spec names
+               text_encoder:'TextEncoder|str|Path|None'=None, # a TextEncoder, a SentenceTransformer id or folder; None: the one the checkpoint's run_spec names
               ):
     "Per spot, the cosine of each query to the spot's aligned prediction (spots × queries DataFrame), also stored as `adata.obs[query_key(q)]`."
     import pandas as pd

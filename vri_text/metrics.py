@@ -90,8 +90,8 @@ def per_sample_corr(pred, # (N, G) predictions
 # %% ../nbs/04_metrics.ipynb #633ac608
 def corr_report(pred, # (N, G) predictions
                 true, # (N, G) measurements
-                genes=None, # gene names (default G0..)
-                sample_ids=None, # (N,) sample of each spot, for per-sample means
+                genes:list|None=None, # gene names (default G0..)
+                sample_ids:np.ndarray|None=None, # (N,) sample of each spot, for per-sample means
                ) -> CorrReport:
     "Score predictions: per-gene r, its mean over defined genes, excluded genes, per-sample means."
     pred = pred.detach().cpu().numpy() if hasattr(pred, 'detach') else np.asarray(pred)
@@ -107,7 +107,7 @@ def corr_report(pred, # (N, G) predictions
 # %% ../nbs/04_metrics.ipynb #69333c64
 def ceiling_table(baseline:dict, # encoder id -> baseline mean gene correlation on the test spots
                   ceiling, # the ceiling (float), or encoder id -> ceiling
-                  visible=None, # the visible ceiling (float), or encoder id -> it; None: no such columns
+                  visible:float|dict|None=None, # the visible ceiling (float), or encoder id -> it; None: no such columns
                  ):
     "A table of baseline vs ceiling mean gene correlation and their ratio (and vs the visible ceiling when given), one row per encoder."
     import pandas as pd

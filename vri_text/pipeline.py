@@ -123,7 +123,7 @@ def _record(run:Path, stage:str, t0:float, summary:dict) -> dict:
     return rec
 
 # %% ../nbs/08a_pipeline.ipynb #7773ab22
-def plan_stages(asked=None, # stage names (None: all), in any order
+def plan_stages(asked:list|None=None, # stage names (None: all), in any order
                 done=(), # stages already done
                ) -> list:
     "The stages to run, in pipeline order: those asked for plus whatever they need that is not done."
@@ -379,7 +379,7 @@ def predict_slides(checkpoint, # a checkpoint (stem/.json/.safetensors) or a run
                    *,
                    mpp:float|None=None, # um/px at level 0 for slides whose metadata lacks it
                    queries=(), # text queries to map (aligned checkpoints)
-                   weights=None, # encoder weights (None: the checkpoint's run contract)
+                   weights:str|Path|None=None, # encoder weights (None: the checkpoint's run contract)
                    spatialdata:bool=False, # also write <sample>.zarr (SpatialData)
                   ) -> list:
     "Virtual RNA (and text-query maps) of H&E-only slides; one summary dict per slide."
@@ -492,7 +492,7 @@ STAGE_FUNCS = dict(data=stage_data, baseline=stage_baseline, cv=stage_cv, captio
 # %% ../nbs/08a_pipeline.ipynb #55e3664f
 def copy_caches(src, # a run folder whose patches/ and features/ to reuse
                 dst, # the new run folder
-                sample_ids=None, # the samples to take (None: all)
+                sample_ids:list|None=None, # the samples to take (None: all)
                ) -> int:
     "Hard-link (or copy) another run's patch stores and feature files into `dst`; they are checked again when reused. Returns the files taken."
     import os
@@ -512,7 +512,7 @@ def copy_caches(src, # a run folder whose patches/ and features/ to reuse
 def run_pipeline(source, # cohort source (manifest CSV, folder, .zarr); None: the one the run recorded
                  run, # the run folder
                  *,
-                 stages=None, # stage names to run (None: all); what they need is added
+                 stages:list|None=None, # stage names to run (None: all); what they need is added
                  redo:bool=False, # run the named stages again even when done
                  overwrite:bool=False, # start the run again with these choices
                  wait:bool=False, # wait for another writer of this run instead of refusing

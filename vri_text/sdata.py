@@ -97,7 +97,7 @@ def write_spatialdata(adata, # virtual RNA (vri_text.inference.virtual_rna) or a
                       shape:str='circle', # spots as 'circle' (of the spot diameter) or 'square' (side = spot diameter)
                       scale_factors=(2, 2), # downscaling steps of the image pyramid below the stored resolution; (): one scale
                       coordinate_system:str='global', # the coordinate system (its unit: one level-0 pixel of the slide)
-                      wsi=None, # the slide; None: uns['vri_text']['wsi']
+                      wsi:str|Path|None=None, # the slide; None: uns['vri_text']['wsi']
                       mpp:float|None=None, # microns per level-0 pixel; None: uns['vri_text']['mpp']
                       overwrite:bool=False, # replace an existing store
                      ) -> Path:
@@ -259,14 +259,14 @@ def _finish(a, sid, where, wsi, dims, how, mpp, src, patient_id, prov:dict) -> S
 # %% ../nbs/01d_spatialdata.ipynb #c7b6ae85
 def read_spatialdata(path, # a SpatialData .zarr store, or a SpatialData object
                      *,
-                     wsi=None, # the slide; None: the one the table records, else the image element written as a TIFF
+                     wsi:str|Path|None=None, # the slide; None: the one the table records, else the image element written as a TIFF
                      sample_id:str|None=None, # None: the table's uns['vri_text']['sample_id'], else the store's stem (the table's name for an object)
                      patient_id:str|None=None, # patient, when known
                      mpp:float|None=None, # microns per level-0 pixel of the slide; None: the slide's metadata, else what the store records
                      table:str|None=None, # table to read; None: the only one
                      image:str|None=None, # H&E image element; None: the only one
                      layer:str|None=None, # layer of raw counts; None: X
-                     slide_dir=None, # where an image element written as a slide goes; None: vri_home()/'slides'
+                     slide_dir:str|Path|None=None, # where an image element written as a slide goes; None: vri_home()/'slides'
                     ) -> Sample:
     "One sample from SpatialData: a table's counts at the spots (shapes) it annotates, centres in level-0 pixels of the H&E."
     import anndata as ad

@@ -138,7 +138,7 @@ def text_encoder_name(tid:str|None, # a TextEncoder id as recorded in a checkpoi
 
 # %% ../nbs/06a_text.ipynb #6a0e1005
 def resolve_text_encoder(recorded:str|None, # the text encoder id a checkpoint's run_spec records (None: not recorded)
-                         text_encoder=None, # a TextEncoder, a SentenceTransformer id or folder; None: the recorded one
+                         text_encoder:TextEncoder|str|Path|None=None, # a TextEncoder, a SentenceTransformer id or folder; None: the recorded one
                          where:str='checkpoint', # the checkpoint or sample, for errors
                         ) -> TextEncoder:
     "The text encoder of the space an alignment head maps into: the recorded one unless given; another one is refused."
@@ -178,7 +178,7 @@ def _write_shard(folder:Path, enc_id:str, texts:list, E:np.ndarray):
 # %% ../nbs/06a_text.ipynb #30ff0ffd
 def embed_captions(captions_df, # table with sample_id, barcode, caption (one row per spot)
                    encoder:TextEncoder, # from get_text_encoder
-                   cache_path=None, # cache folder (None: no cache)
+                   cache_path:str|Path|None=None, # cache folder (None: no cache)
                    batch_size:int=64, # texts per encoder forward pass
                    chunk:int=2048, # distinct texts embedded (and cached) per shard
                    verbose:bool=False, # progress bar over chunks
@@ -230,7 +230,7 @@ class TextTargets:
 def align_dataset(ds, # a vri_text.dataset.Dataset (X, Y, sample_ids, barcodes, idx())
                   captions_df, # caption table (sample_id, barcode, caption)
                   emb, # (n, d) caption embeddings: rows of captions_df, or of keys
-                  keys=None, # [(sample_id, barcode)] of emb's rows (from embed_captions); None: captions_df order
+                  keys:list|None=None, # [(sample_id, barcode)] of emb's rows (from embed_captions); None: captions_df order
                   text_encoder_id:str='', # recorded in the result
                  ) -> TextTargets:
     "Join caption embeddings to the dataset's spots by (sample_id, barcode); uncaptioned spots are masked."

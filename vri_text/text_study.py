@@ -74,7 +74,7 @@ def alignment_study(ds, # vri_text.dataset.Dataset
                     cfg:TrainConfig, # optimisation settings of the fine-tunes
                     objective:AlignConfig, # the alignment objective (λ, warm-up, loss, alignment head)
                     *,
-                    label_of=None, # optional caption -> label (e.g. its tissue kind), to score retrieval by label too
+                    label_of:'Callable|None'=None, # optional caption -> label (e.g. its tissue kind), to score retrieval by label too
                     verbose:bool=False, # progress bars
                    ) -> AlignStudy:
     "Fine-tune from the baseline, run the λ=0 and frozen controls, compare correlations and retrieval."
@@ -255,8 +255,8 @@ def text_sweep(X, # (N, D) features
                *,
                seeds=(40,), # seeds in every fold (batched)
                base_cfg:TrainConfig|None=None, # settings of the fold baselines (None: cfg)
-               genes=None, # gene names
-               patients=None, # {sample: patient}
+               genes:list|None=None, # gene names
+               patients:dict|None=None, # {sample: patient}
                verbose:bool=False, # progress bars
               ) -> TextSweep:
     "Cross-validate the baseline and every variant on the same folds with `vri_text.evaluation.cross_validate` and the engine as the fit."
@@ -372,7 +372,7 @@ def roc_auc(score, # (n,) scores
 def query_map(checkpoint, # an aligned Checkpoint, or the path of one
               X, # (n, D) features of the spots (the checkpoint's encoder)
               query, # a text query, or a list of them
-              text_encoder=None, # a TextEncoder, a SentenceTransformer id/folder, or None: the checkpoint's
+              text_encoder:'TextEncoder|str|Path|None'=None, # a TextEncoder, a SentenceTransformer id/folder, or None: the checkpoint's
              ) -> np.ndarray:
     "Per spot, the cosine between the query embedding and the spot's aligned prediction: (n,) for one query, (n, q) for several."
     from vri_text.head import Checkpoint
@@ -390,7 +390,7 @@ def query_aucs(Z, # (n, d) unit aligned predictions
                regions, # (n,) true region kind of each spot
                Q, # (q, d) unit query embeddings
                kinds, # (q,) the kind each query should find
-               sample_ids=None, # (n,) sample of each spot: AUC per held-out slide as well as pooled
+               sample_ids:np.ndarray|None=None, # (n,) sample of each spot: AUC per held-out slide as well as pooled
               ):
     "ROC AUC of each query's cosine map against the true region map (pooled, and per sample when given)."
     import pandas as pd
@@ -748,7 +748,7 @@ def run_text_study(ds, # vri_text.dataset.Dataset
                    kind_of, # caption -> the region kind it names (retrieval by kind)
                    caption_error:dict|None=None, # source -> caption error rate: the dose-response, in that order
                    label:str='the tissue kind the caption names', # what kind_of returns, in words
-                   patients=None, # {sample: patient}
+                   patients:dict|None=None, # {sample: patient}
                    reuse:bool=True, # read the results back when they were computed from the same data, settings and code
                   ) -> TextStudyResult:
     "The text study in one call: the one-split study, the cross-validated sweep and the measured maps, saved to `out_dir`; read back when nothing changed."

@@ -69,7 +69,7 @@ def split_indices(sample_ids, # (N,) sample id of each spot
 def check_inputs(X, # (N, D) features
                  Y, # (N, G) targets
                  idx:dict, # split name -> row indices ('train' and 'val' required)
-                 sample_ids=None, # (N,) sample of each spot, to name the samples in errors
+                 sample_ids:np.ndarray|None=None, # (N,) sample of each spot, to name the samples in errors
                 ):
     "Raise a clear error for misaligned, non-finite or badly split training data."
     X, Y = np.asarray(X), np.asarray(Y)
@@ -278,8 +278,8 @@ def fit(X, # (N, D) features (NumPy)
         *,
         objective:Objective|None=None, # what to minimise (None: MSE)
         text:tuple|None=None, # (T (N, d) caption embeddings, mask (N,) bool) for text objectives
-        init=None, # None (from scratch), a FitResult, or {seed: head or Checkpoint}
-        sample_ids=None, # (N,) sample of each spot, for error messages
+        init:FitResult|dict|None=None, # None (from scratch), a FitResult, or {seed: head or Checkpoint}
+        sample_ids:np.ndarray|None=None, # (N,) sample of each spot, for error messages
         verbose:bool=False, # progress bar over epochs
        ) -> FitResult:
     "Train one head per seed together (a batched ensemble) on `objective`, with early stopping and best-weight restore."
@@ -397,7 +397,7 @@ def train_ensemble(X, # (N, D) features (NumPy)
                    cfg:TrainConfig|None=None, # settings shared by all members
                    seeds=(40, 41, 42, 43, 44, 45, 51, 54), # one member per seed
                    *,
-                   sample_ids=None, # (N,) sample of each spot, for error messages
+                   sample_ids:np.ndarray|None=None, # (N,) sample of each spot, for error messages
                    verbose:bool=False, # show a progress bar over epochs
                   ) -> FitResult:
     "The baseline: `fit` with the MSE objective, from scratch."
@@ -546,8 +546,8 @@ def baseline_study(ds, # a vri_text.dataset.Dataset
                    seeds, # one head per seed
                    cfg:TrainConfig|None=None, # settings (default: the poster's)
                    *,
-                   ceiling=None, # the ceiling (float), a function returning it (called only to train), or None
-                   ceiling_visible=None, # the visible ceiling, the same way
+                   ceiling:'float|Callable|None'=None, # the ceiling (float), a function returning it (called only to train), or None
+                   ceiling_visible:'float|Callable|None'=None, # the visible ceiling, the same way
                    verbose:bool=False, # progress bar over epochs
                   ) -> tuple:
     "(FitResult, summary) of `run_baseline`, read back from `out_dir` when it holds them for the same data, seeds, settings and code."

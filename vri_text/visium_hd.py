@@ -199,7 +199,7 @@ def pool_bins(xy, # (n_bins, 2) bin centres, full-resolution pixels
 def pseudo_spots(bins, # in-tissue bins (read_hd_bins)
                  layout:SpotLayout, # footprint and lattice
                  mpp:float, # microns per full-resolution pixel
-                 origin=None, # (x, y) pixels of lattice point (0, 0); None: the capture area's top-left corner
+                 origin:tuple|None=None, # (x, y) pixels of lattice point (0, 0); None: the capture area's top-left corner
                  sample_id:str='?', # for the log
                 ):
     "Bins pooled into pseudo-spots on `layout`'s lattice: AnnData of summed counts, obs n_bins and coverage, obsm['spatial'] the centres."
@@ -252,13 +252,13 @@ def _check_bins_inside(xy, dims, sample_id, wsi, pos_file, barcodes):
 # %% ../nbs/01c_visium_hd.ipynb #4247b8ce
 def read_visium_hd(path, # a Visium HD sample folder or its Space Ranger outs/ (holding binned_outputs/)
                    *,
-                   wsi=None, # the full-resolution H&E given to Space Ranger; None: the one slide file in outs/, outs/microscope_image/ or the sample folder
+                   wsi:str|Path|None=None, # the full-resolution H&E given to Space Ranger; None: the one slide file in outs/, outs/microscope_image/ or the sample folder
                    sample_id:str|None=None, # None: the sample folder's name
                    patient_id:str|None=None, # patient, when known
                    mpp:float|None=None, # microns per level-0 pixel; None: Space Ranger's microns_per_pixel
                    bin_um:int=8, # bins to pool, um (a binned_outputs/square_XXXum folder must exist: 2, 8 or 16)
                    spots:SpotLayout|str|None=None, # pseudo-spots; None: Visium-like (SpotLayout()); 'bins': the bins themselves
-                   origin=None, # (x, y) full-resolution pixels of lattice point (0, 0); None: the capture area's top-left corner
+                   origin:tuple|None=None, # (x, y) full-resolution pixels of lattice point (0, 0); None: the capture area's top-left corner
                   ) -> Sample:
     "A Visium HD sample as a `Sample`: bins pooled into pseudo-spots (counts summed exactly), centres in full-resolution pixels."
     outs = hd_outs(path, sample_id or Path(path).name)
@@ -380,8 +380,8 @@ def _mask_bins(tissue, shape:tuple, size_um:tuple):
 def visium_to_hd(sample, # a Sample with raw counts at spots (e.g. a synthetic Visium sample)
                  out, # the sample folder to write: out/outs (the Visium HD layout) and out/<its slide>
                  *,
-                 centres_px=None, # (n_spots, 2) exact spot centres, full-resolution pixels; None: sample.spatial
-                 tissue=None, # (h, w) boolean tissue mask stretched over the slide: its bins are in tissue too (no counts); None: the footprints only
+                 centres_px:np.ndarray|None=None, # (n_spots, 2) exact spot centres, full-resolution pixels; None: sample.spatial
+                 tissue:np.ndarray|None=None, # (h, w) boolean tissue mask stretched over the slide: its bins are in tissue too (no counts); None: the footprints only
                  diameter_um:float=55.0, # the footprint each spot's counts are spread over
                  bin_sizes=(2, 8, 16), # bin sizes written
                  seed:int=0, # seed of the split
