@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -115,6 +116,7 @@ def _open_slide(path, what:str=''):
     except (openslide.OpenSlideError, OSError) as e:
         raise RuntimeError(f"{what}cannot open slide {path} ({e}); is it a format openslide reads (svs, tif, ndpi, mrxs, ...)?") from e
 
+# %% ../nbs/02_patching.ipynb #c3afe719
 class SlideReader:
     "An openslide slide that decodes the tiles of tiled TIFF/SVS levels itself when asked (`direct=True`)."
     def __init__(self, path, # slide file
@@ -146,10 +148,11 @@ class SlideReader:
         return DataError(f"{self.what}slide {self.path}: cannot decode {where} ({type(e).__name__}: {e}); the slide file is damaged: "
                          "copy or export it again")
     def close(self):
+        "Close the slide (and the TIFF file its tiles are decoded from)."
         if self.tiff is not None: self.tiff.close()
         self.osr.close()
 
-    def read_tiles(self, level:int, x0:int, y0:int, x1:int, y1:int, pad_value:int=255, need=None):
+    def read_tiles(self, level:int, x0:int, y0:int, x1:int, y1:int, pad_value:int=255, need:set|None=None):
         "RGB pixels [x0, x1) x [y0, y1) of `level`, each tile under the region decoded once."
         pg = self.pages[level]
         W, H = pg.imagewidth, pg.imagelength
@@ -170,6 +173,7 @@ class SlideReader:
                 out[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] = tile[ay0 - ty * th:ay1 - ty * th, ax0 - tx * tw:ax1 - tx * tw, :3]
         return out
 
+# %% ../nbs/02_patching.ipynb #93256f6b
 def _read(slide, level:int, ds:float, x0:int, y0:int, x1:int, y1:int, pad_value:int=255):
     "RGB uint8 array of level pixels [x0, x1) x [y0, y1); outside the slide filled with `pad_value`."
     if level in getattr(slide, 'pages', ()): return slide.read_tiles(level, int(x0), int(y0), int(x1), int(y1), pad_value)
@@ -596,10 +600,10 @@ def extract_patches(sample, # a vri_text.data.Sample: spot centres in obsm['spat
                     config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                     force:bool=False, # rebuild even when a store with the same settings exists
                     reader:str='blocks', # 'blocks' (region reads cut into patches) or 'plain' (one read per spot)
-                    pool=None, # a reader pool (make_pool) to reuse across samples; None makes one when config.workers > 1
+                    pool:'ThreadPoolExecutor|None'=None, # a reader pool (make_pool) to reuse across samples; None makes one when config.workers > 1
                     verbose:bool=True, # log this sample's counts at INFO (the cohort helper logs one total instead)
-                    on_block=None, # called as on_block(sample_id, n_patches) after each block is written (the fault suite kills there)
-                    on_patches=None, # called as on_patches(indices, patches) with each block's kept patches, in order, as they are written (streaming)
+                    on_block:Callable|None=None, # called as on_block(sample_id, n_patches) after each block is written (the fault suite kills there)
+                    on_patches:Callable|None=None, # called as on_patches(indices, patches) with each block's kept patches, in order, as they are written (streaming)
                     **kw, # PatchConfig fields overriding config, e.g. target_mpp=0.5, patch_px=224
                    ) -> dict:
     "Cut one patch per spot at `target_mpp` into a HEST-style HDF5 store; return counts (reused when settings and pixel checksums match)."
@@ -739,7 +743,7 @@ def read_dropped(path # a store written by extract_patches
 _QC_COLOURS = {'kept': 'limegreen', 'padded': 'orange', 'tissue': 'red', 'edge': 'magenta', 'outside': 'grey'}
 
 def plot_patch_qc(path, # a store written by extract_patches
-                  wsi_path=None, # the slide; None uses the path recorded in the store
+                  wsi_path:str|Path|None=None, # the slide; None uses the path recorded in the store
                   n:int=16, # patches shown in the grid (a random sample of kept spots)
                   thumb_px:int=800, # longest side of the thumbnail, in pixels
                   seed:int=0, # which patches are shown
@@ -794,8 +798,8 @@ def extract_cohort_patches(cohort, # a Cohort or any iterable of Samples
                            out_dir, # folder for <sample_id>.h5 stores and patch_summary.csv
                            config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                            force:bool=False, # rebuild stores even when their settings match
-                           on_block=None, # passed to extract_patches
-                           on_store=None, # called as on_store(sample_id, store path) once each store is written (or found valid and reused)
+                           on_block:Callable|None=None, # passed to extract_patches
+                           on_store:Callable|None=None, # called as on_store(sample_id, store path) once each store is written (or found valid and reused)
                            **kw, # PatchConfig fields overriding config
                           ):
     "Patch every sample of `cohort` into `out_dir`; return a summary `DataFrame` (one row per sample)."

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .core import Config, get_logger, atomic_path, atomic_write, progress
+from .core import Config, Scale, get_logger, atomic_path, atomic_write, progress
 from .data import Cohort, normalize, need_file
 
 log = get_logger('synthetic')
@@ -585,7 +585,7 @@ def expected_expression(frac, # (n_spots, n_kinds) region fractions (REGIONS ord
                         smooth:float=0.25, # weight of the neighbours' composition (a little spatial smoothing)
                         *,
                         programmes:dict|None=None, # programme -> (n_spots,) amount (spot_attributes' amount_<p>); None: none
-                        stress=None, # (n_spots,) handling-stress field (stress_field); None: none
+                        stress:np.ndarray|None=None, # (n_spots,) handling-stress field (stress_field); None: none
                        ):
     "Noise-free expected counts (spots x genes) and library sizes."
     kinds = list(REGIONS)
@@ -906,8 +906,8 @@ def ceiling(cohort, # the cohort as read (measured counts)
     return (float(r.mean()), r) if per_gene else float(r.mean())
 
 # %% ../nbs/01a_synthetic.ipynb #dca728ec
-def demo_cohort(scale=None, # a core.Scale (or its name); None: get_scale()
-                root=None, # folder; None: run_dir(f'demo-{scale.name}')/'cohort' ('cohort-hest' for layout='hest')
+def demo_cohort(scale:Scale|str|None=None, # a core.Scale (or its name); None: get_scale()
+                root:str|Path|None=None, # folder; None: run_dir(f'demo-{scale.name}')/'cohort' ('cohort-hest' for layout='hest')
                 layout:str='visium', # 'visium' or 'hest'
                 seed:int=0, # generator seed
                ) -> Cohort:
