@@ -666,11 +666,36 @@ def _patients(n:int) -> list[str]:
         out.append(f'PT{k:02d}')
     return out
 
+# %% ../nbs/01a_synthetic.ipynb #6a6d0a75
+def _write_visium(root:Path, sid:str, i:int, img, mpp:float, bc, keep, in_tissue, r, c, px, py, counts, sym:list):
+    "Sample `i` as a Space Ranger folder beside its slide (.svs every third sample, else .tif; positions 2.x on even samples, 1.x on odd)."
+    import pandas as pd
+    from vri_text.data import write_spaceranger
+    ext = '.svs' if i % 3 == 1 else '.tif'
+    write_slide(root/sid/f'{sid}{ext}', img, mpp)
+    pos = pd.DataFrame(dict(barcode=bc, in_tissue=in_tissue.astype(int), array_row=r, array_col=c,
+                            pxl_row_in_fullres=np.round(py).astype(int), pxl_col_in_fullres=np.round(px).astype(int)))
+    sf = dict(spot_diameter_fullres=SPOT_DIAMETER_UM/mpp, fiducial_diameter_fullres=65/mpp*1.0, tissue_hires_scalef=2000/max(img.shape[:2]),
+              tissue_lowres_scalef=600/max(img.shape[:2]))
+    write_spaceranger(root/sid/'outs', counts, bc[keep], sym, pos, sf, positions_format='2.x' if i % 2 == 0 else '1.x')
+
+def _write_hest(root:Path, sid:str, pid:str, img, mpp:float, x40:bool, bc, keep, r, c, px, py, counts, sym:list):
+    "Sample `sid` in the HEST-1k layout: the slide in `wsis/`, the counts in `st/<id>.h5ad`, the metadata in `metadata/<id>.json`."
+    import scipy.sparse as sp
+    import anndata as ad, json as _json
+    write_slide(root/'wsis'/f'{sid}.tif', img, mpp)
+    a = ad.AnnData(sp.csr_matrix(counts.astype(np.float32)), obsm={'spatial': np.stack([px[keep], py[keep]], 1)})
+    a.obs_names = bc[keep]; a.var_names = sym
+    a.obs['in_tissue'] = 1; a.obs['array_row'] = r[keep]; a.obs['array_col'] = c[keep]
+    with atomic_path(root/'st'/f'{sid}.h5ad') as tmp: a.write_h5ad(tmp)
+    meta = dict(id=sid, patient=pid, organ='Bowel', oncotree_code='COAD', species='Homo sapiens', st_technology='Visium',
+                pixel_size_um_embedded=mpp, pixel_size_um_estimated=mpp, magnification='40x' if x40 else '20x',
+                spots_under_tissue=int(len(keep)), fullres_px_width=int(img.shape[1]), fullres_px_height=int(img.shape[0]))
+    with atomic_write(root/'metadata'/f'{sid}.json', 'w') as f: _json.dump(meta, f, indent=1)
+
 # %% ../nbs/01a_synthetic.ipynb #4b19cfae
 def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
     "Render, count and write sample `i`; returns its id."
-    import pandas as pd, scipy.sparse as sp
-    from vri_text.data import write_spaceranger
     rng = np.random.default_rng([cfg.seed, i])
     sid = f'SYN{i:02d}'
     r, c, x_um, y_um = spot_grid(cfg.grid)
@@ -705,25 +730,8 @@ def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
     bc = np.array(_barcodes(cfg.grid*cfg.grid))
     px, py = x_um/mpp, y_um/mpp
     sym = genes.gene.tolist()
-    if cfg.layout == 'visium':
-        ext = '.svs' if i % 3 == 1 else '.tif'
-        write_slide(root/sid/f'{sid}{ext}', img, mpp)
-        pos = pd.DataFrame(dict(barcode=bc, in_tissue=in_tissue.astype(int), array_row=r, array_col=c,
-                                pxl_row_in_fullres=np.round(py).astype(int), pxl_col_in_fullres=np.round(px).astype(int)))
-        sf = dict(spot_diameter_fullres=SPOT_DIAMETER_UM/mpp, fiducial_diameter_fullres=65/mpp*1.0, tissue_hires_scalef=2000/max(img.shape[:2]),
-                  tissue_lowres_scalef=600/max(img.shape[:2]))
-        write_spaceranger(root/sid/'outs', counts, bc[keep], sym, pos, sf, positions_format='2.x' if i % 2 == 0 else '1.x')
-    else:
-        import anndata as ad, json as _json
-        write_slide(root/'wsis'/f'{sid}.tif', img, mpp)
-        a = ad.AnnData(sp.csr_matrix(counts.astype(np.float32)), obsm={'spatial': np.stack([px[keep], py[keep]], 1)})
-        a.obs_names = bc[keep]; a.var_names = sym
-        a.obs['in_tissue'] = 1; a.obs['array_row'] = r[keep]; a.obs['array_col'] = c[keep]
-        with atomic_path(root/'st'/f'{sid}.h5ad') as tmp: a.write_h5ad(tmp)
-        meta = dict(id=sid, patient=pid, organ='Bowel', oncotree_code='COAD', species='Homo sapiens', st_technology='Visium',
-                    pixel_size_um_embedded=mpp, pixel_size_um_estimated=mpp, magnification='40x' if x40 else '20x',
-                    spots_under_tissue=int(len(keep)), fullres_px_width=int(img.shape[1]), fullres_px_height=int(img.shape[0]))
-        with atomic_write(root/'metadata'/f'{sid}.json', 'w') as f: _json.dump(meta, f, indent=1)
+    if cfg.layout == 'visium': _write_visium(root, sid, i, img, mpp, bc, keep, in_tissue, r, c, px, py, counts, sym)
+    else: _write_hest(root, sid, pid, img, mpp, x40, bc, keep, r, c, px, py, counts, sym)
     with atomic_path(root/'truth'/f'{sid}.npz') as tmp:
         np.savez_compressed(tmp, barcodes=bc[keep], region=frac[keep].argmax(1).astype(np.int8), fractions=frac[keep].astype(np.float32),
                             expected=mu[keep], library=lib[keep].astype(np.float32), region_map=R, cell_um=CELL_UM,
