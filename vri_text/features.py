@@ -110,6 +110,7 @@ class ImageTransform:
         extra = (f", crop={self.crop}" if self.crop else '') + (f", interpolation={self.interpolation!r}" if self.interpolation != 'bilinear' else '')
         return f"ImageTransform(mean={self.mean}, std={self.std}, size={self.size}{extra})"
 
+# %% ../nbs/03_features.ipynb #d972995d
 def as_uint8_batch(imgs, # patches: numpy array or torch tensor
                    what:str='', # who is asking, for the error message (e.g. 'captioner')
                   ) -> np.ndarray:
@@ -119,6 +120,7 @@ def as_uint8_batch(imgs, # patches: numpy array or torch tensor
         raise ValueError(f"{what + ': ' if what else ''}expected a uint8 (B, H, W, 3) batch of RGB patches, got {a.dtype} {a.shape}")
     return a
 
+# %% ../nbs/03_features.ipynb #882f7b8d
 READOUTS = ('head', 'token-stats', 'cls-mean')
 
 def token_stats(model, # a timm ViT (forward_features -> (B, prefix + patch tokens, C))
@@ -141,6 +143,7 @@ def encoder_readout(encoder_id:str) -> str:
     "The readout an encoder id names: what follows '+' after the '@', else 'head'."
     return str(encoder_id).partition('@')[2].partition('+')[2] or 'head'
 
+# %% ../nbs/03_features.ipynb #fd58e3d1
 @dataclass
 class Encoder:
     "A frozen patch encoder: model, transform, precision, output dimension and an id for manifests."
@@ -237,7 +240,7 @@ def load_weights_into(model, # torch module
                       drop_prefix:str|None=None, # classifier prefix to drop when the model has none
                       adapt:Callable|None=None, # (state dict, model) -> state dict, for a checkpoint's own key or shape conventions
                      ) -> str:
-    "Load a state dict strictly into `model`; return 'sha256:<hex>' of the file."
+    "Load a state dict strictly into `model`; return `'sha256:<hex>'` of the file."
     p = find_weights_file(path)
     sd = load_state_dict_file(p)
     if adapt is not None: sd = adapt(sd, model)
@@ -401,6 +404,7 @@ def _prefix_vit(sd:dict, model) -> dict:
     "Phikon-v2's checkpoint holds the bare Dinov2Model: put it under the wrapper's `vit.`."
     return sd if all(k.startswith('vit.') for k in sd) else {f'vit.{k}': v for k, v in sd.items()}
 
+# %% ../nbs/03_features.ipynb #5b9945b3
 def _conch15(init=True):
     "CONCH v1.5's image tower: a ViT-L/16 trunk (LayerScale) at 448 px, one learned query pooling its tokens into 768 dims, a layer norm."
     import torch, torch.nn as nn
@@ -436,6 +440,7 @@ def _conch_pos(sd:dict, model) -> dict:
         sd = {**sd, k: resample_abs_pos_embed(sd[k], new_size=model.trunk.patch_embed.grid_size, num_prefix_tokens=1, interpolation='bilinear', antialias=False)}
     return sd
 
+# %% ../nbs/03_features.ipynb #6fa86fae
 FOUNDATION_MODELS = {
     'uni2-h': EncoderSpec(_uni2h, 'MahmoodLab/UNI2-h', ('pytorch_model.bin',), 'VRI_TEXT_UNI2H_WEIGHTS'),
     'uni': EncoderSpec(_uni, 'MahmoodLab/UNI', ('pytorch_model.bin',), 'VRI_TEXT_UNI_WEIGHTS'),
@@ -453,6 +458,7 @@ FOUNDATION_MODELS = {
                                  size=256, crop=224, interpolation='bicubic'),
 } # registry name -> how it is built and where its weights are
 
+# %% ../nbs/03_features.ipynb #455616dd
 def encoder_architecture(name:str, # a key of FOUNDATION_MODELS
                          device='meta', # 'meta': shapes only, no memory (tests); 'cpu' for random weights
                         ):
@@ -1086,8 +1092,8 @@ ENCODERS = ('uni2-h', 'uni', 'conch-v1.5', 'virchow2', 'h-optimus-0', 'h-optimus
             'timm:<name>', 'handcrafted', 'colour', 'tiny')
 
 def get_encoder(name:str, # a key of FOUNDATION_MODELS ('uni2-h', 'virchow2', ...), 'timm:<name>', 'handcrafted', 'colour' or 'tiny'
-                weights=None, # file/folder of a state dict, 'random' (tests only), or None (env var, then hub)
-                device=None, # torch device; None picks cuda → mps → cpu (get_device)
+                weights:str|Path|None=None, # file/folder of a state dict, 'random' (tests only), or None (env var, then hub)
+                device:str|None=None, # torch device; None picks cuda → mps → cpu (get_device)
                 precision:str|None=None, # 'bf16' or 'fp32'; None: bf16 on CUDA, fp32 elsewhere
                 seed:int=0, # seed of random weights
                 readout:str|None=None, # torch encoders: 'head', 'token-stats' or 'cls-mean'; None: the model's published embedding (tiny: 'token-stats')
@@ -1139,7 +1145,7 @@ def warm_encoder(name:str # a registry name, as get_encoder takes
 # %% ../nbs/03_features.ipynb #9d1d68ae
 def encoder_for(encoder_id:str, # the recorded id, e.g. 'tiny@random-seed-0+token-stats'
                 name:str|None=None, # the recorded registry name; None: the id's part before '@'
-                weights=None, # weights for get_encoder
+                weights:str|Path|None=None, # weights for get_encoder
                 asked:str|None=None, # the encoder name a caller asked for; None: whatever the id names
                 where:str='checkpoint', # whose id, for the error message
                ) -> Encoder:
@@ -1171,6 +1177,7 @@ def patch_settings(f) -> dict:
         out[k] = v
     return json.loads(json.dumps(out, sort_keys=True, default=str))
 
+# %% ../nbs/03_features.ipynb #f05f8de8
 def _store_meta(path:Path) -> dict:
     "Sample id, patch count, barcodes, coords, settings and fingerprint of a patch store."
     import h5py
@@ -1192,7 +1199,9 @@ def _store_meta(path:Path) -> dict:
     return dict(sample_id=path.stem, path=path, n=n, barcodes=barcodes, coords=np.asarray(coords), settings=settings,
                 fingerprint=h.hexdigest())
 
+# %% ../nbs/03_features.ipynb #a693c2a5
 def _manifest(enc:Encoder, meta:dict, dtype:str) -> dict:
+    "The manifest of `enc`'s features of a store: what they depend on, and under 'info' where and when they were made."
     from vri_text import __version__
     import torch
     try: import timm; tv = timm.__version__
@@ -1218,6 +1227,7 @@ def _read_manifest(path:Path) -> dict|None:
             return m
     except (OSError, KeyError, ValueError): return None
 
+# %% ../nbs/03_features.ipynb #5e5331c5
 def read_store_meta(path # a patch store
                    ) -> dict:
     "What a feature manifest records of a patch store: sample id, patch count, barcodes, coords, settings (attrs) and fingerprint."
@@ -1228,6 +1238,7 @@ def read_manifest(path # a feature file
     "The manifest of a finished feature file; None when it is incomplete or unreadable."
     return _read_manifest(Path(path))
 
+# %% ../nbs/03_features.ipynb #b8ad6ed0
 def load_features(path, # a feature file, or an encoder folder (with sample_id)
                   sample_id:str|None=None, # sample to load from an encoder folder
                  ) -> tuple:
@@ -1284,7 +1295,7 @@ def _content_problem(x, b, c, man:dict, barcodes=None) -> str|None:
     return None
 
 def verify_feature_file(path, # a finished feature file
-                        barcodes=None, # its patch store's barcodes in order, to hold its rows to (None: not compared)
+                        barcodes:list|None=None, # its patch store's barcodes in order, to hold its rows to (None: not compared)
                        ) -> bool:
     "Check a feature file's arrays against the hash in its manifest: True when verified, False when it records none (older file); a `StoreError` naming it when they differ."
     import h5py
@@ -1325,6 +1336,7 @@ def _one_thread(_worker_id:int):
     except ImportError: return
     _THREAD_LIMIT = threadpool_limits(limits=1)   # kept for the worker's life
 
+# %% ../nbs/03_features.ipynb #9c5f6f6f
 def resolve_stores(stores # a store, a folder of stores, or a list of either
                   ) -> list:
     "Sorted patch store paths; refuses duplicate sample ids."
@@ -1340,6 +1352,7 @@ def resolve_stores(stores # a store, a folder of stores, or a list of either
     if dup: raise ValueError(f"duplicate sample ids among the patch stores: {dup}; each store's file name must be its sample id")
     return out
 
+# %% ../nbs/03_features.ipynb #1bffbd04
 def _dist_setup(distributed:bool|None):
     "(rank, world size, created a process group) for this process."
     ws = int(os.environ.get('WORLD_SIZE', '1'))
@@ -1366,6 +1379,7 @@ def _fd_room(n:int):
             resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
     except (ImportError, ValueError, OSError): pass  # no resource module (Windows) or not allowed: the default limit stays
 
+# %% ../nbs/03_features.ipynb #c1bb5068
 def _verify_pixels(meta:dict, log):
     "Check a patch store's pixels against its recorded checksums before encoding them."
     from vri_text.patching import verify_patch_store
@@ -1375,6 +1389,7 @@ def _verify_pixels(meta:dict, log):
     verify_patch_store(meta['path'])
 
 def _write_sample(out:Path, enc:Encoder, meta:dict, feats:np.ndarray, dtype:str):
+    "Write one sample's features, barcodes, coordinates and manifest (with the features' digest) atomically."
     import h5py
     x = feats.astype(dtype)
     man = dict(_manifest(enc, meta, dtype), **{FEATURES_SHA256: feature_digest(x, meta['barcodes'], meta['coords'])})
@@ -1385,10 +1400,105 @@ def _write_sample(out:Path, enc:Encoder, meta:dict, feats:np.ndarray, dtype:str)
         f.attrs['manifest'] = json.dumps(man, sort_keys=True)
         f.attrs['complete'] = True
 
+# %% ../nbs/03_features.ipynb #4a8fe614
+def _encoder_for(encoder, weights, world:int):
+    "The Encoder to use: `encoder` itself, or get_encoder(encoder, weights), on this rank's GPU under torchrun."
+    import torch
+    if isinstance(encoder, str):
+        dev = None
+        if world > 1 and torch.cuda.is_available(): dev = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        encoder = get_encoder(encoder, weights=weights, device=dev)
+    enc = encoder
+    if world > 1 and enc.kind == 'torch' and enc.device.startswith('cuda'): enc.to(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
+    return enc
+
+def _claim(mine:list, edir:Path, enc:Encoder, dtype:str, overwrite:bool, held:dict, log):
+    "Lock (into `held`) this rank's samples whose features must be computed again, skipping valid caches: (their store metadata, the counts)."
+    counts = dict(computed=0, skipped=0, recomputed=0, redone=0)
+    todo = []
+    _fd_room(len(mine))
+    for p in mine:  # sorted: two processes take the locks in the same order, so they cannot deadlock
+        meta = _store_meta(p)
+        sid = safe_id(meta['sample_id'], f'sample id (the name of patch store {p})')
+        out = inside(edir, edir/f"{sid}.h5")
+        lock = contextlib.ExitStack(); lock.enter_context(store_lock(out))  # held until this sample's file is written
+        stale = clean_temps(out)  # a live writer would hold the lock: these are a killed run's
+        expected = _manifest(enc, meta, dtype)
+        have = _read_manifest(out) if out.exists() else None
+        edited = None
+        if have is not None and not overwrite and not _manifest_diff(have, expected):
+            try: verify_feature_file(out, meta['barcodes'])   # the arrays are still the ones written for this store
+            except StoreError as e: edited = e.reason
+            if edited is None: counts['skipped'] += 1; lock.close(); continue
+            log.warning(f"{out}: {edited}; recomputing it")
+        held[sid] = lock
+        _verify_pixels(meta, log)
+        if stale: counts['redone'] += 1; log.info(f"{sid}: an interrupted run left a temporary file; redoing it")
+        elif have is not None and not overwrite:
+            counts['recomputed'] += 1
+            if edited is None: log.info(f"{sid}: cached features differ in {_manifest_diff(have, expected)}; recomputing")
+        elif out.exists() and have is None: counts['redone'] += 1; log.info(f"{sid}: {out.name} is incomplete or unreadable; redoing it")
+        else: counts['computed'] += 1
+        todo.append(meta)
+    return todo, counts
+
+# %% ../nbs/03_features.ipynb #19228795
+def _loader(items:list, enc:Encoder, num_workers:int|None):
+    "A DataLoader over the batches `items` (numpy encoders run in its workers, compiled once here first)."
+    import torch
+    if num_workers is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+        num_workers = min(8, cores if enc.kind == 'numpy' and cores > 1 else cores - 1)
+    if enc.kind == 'numpy' and num_workers and items:   # what the encoder compiles (the handcrafted kernels) is compiled here once, and the workers fork with it
+        enc(np.full((1, 32, 32, 3), 255, np.uint8))
+    ds = PatchBatches(items, enc if enc.kind == 'numpy' else None)
+    return torch.utils.data.DataLoader(ds, batch_size=None, shuffle=False, num_workers=num_workers if items else 0,
+                                       pin_memory=enc.kind == 'torch' and enc.device.startswith('cuda'),
+                                       prefetch_factor=2 if num_workers and items else None,
+                                       worker_init_fn=_one_thread if enc.kind == 'numpy' else None)
+
+# %% ../nbs/03_features.ipynb #e84495bb
+def _encode_all(dl, items:list, todo:list, enc:Encoder, edir:Path, dtype:str, held:dict, bar, on_batch:Callable|None):
+    "Encode the loader's batches, writing each sample's file (and releasing its lock) when its last batch arrives; then the stores with no patches."
+    by_path = {m['path']: m for m in todo}
+    bufs = {}
+    for i, batch in dl:
+        path, a, b = items[i]
+        meta = by_path[path]
+        if enc.kind == 'numpy': f = np.asarray(batch, dtype=np.float32)
+        else: f = enc(batch)
+        if f.shape != (b - a, enc.out_dim):
+            raise RuntimeError(f"{meta['sample_id']}: encoder {enc.id} returned shape {f.shape} for {b - a} patches, expected (n, {enc.out_dim})")
+        bufs.setdefault(path, []).append(f)
+        bar.update(b - a)
+        if on_batch is not None: on_batch(meta['sample_id'], a, b)
+        if b == meta['n']:
+            _write_sample(edir/f"{meta['sample_id']}.h5", enc, meta, np.concatenate(bufs.pop(path)), dtype)
+            held.pop(meta['sample_id']).close()
+    bar.close()
+    for m in todo:  # stores with no patches never appear in the loader
+        if m['n'] == 0:
+            _write_sample(edir/f"{m['sample_id']}.h5", enc, m, np.zeros((0, enc.out_dim), np.float32), dtype)
+            held.pop(m['sample_id']).close()
+
+# %% ../nbs/03_features.ipynb #11cf947a
+def _summary(enc:Encoder, edir:Path, rank:int, world:int, mine:list, counts:dict) -> dict:
+    "This rank's counts, or under torchrun their sums over the ranks with each rank's own."
+    summary = dict(encoder_id=enc.id, dir=str(edir), rank=rank, world_size=world, samples=[m.stem for m in mine], **counts)
+    if world > 1:
+        import torch.distributed as dist
+        allsum = [None]*world
+        dist.all_gather_object(allsum, summary)
+        dist.barrier()
+        summary = dict(encoder_id=enc.id, dir=str(edir), rank=rank, world_size=world,
+                       **{k: sum(s[k] for s in allsum) for k in counts}, per_rank=allsum)
+    return summary
+
+# %% ../nbs/03_features.ipynb #9a53c46e
 def extract_features(stores, # a patch store .h5, a folder of them, or a list of either
                      encoder='handcrafted', # an Encoder, or a name for get_encoder
-                     out_dir=None, # features root (None: features/ beside the stores' folder)
-                     weights=None, # weights for get_encoder when encoder is a name
+                     out_dir:str|Path|None=None, # features root (None: features/ beside the stores' folder)
+                     weights:str|Path|None=None, # weights for get_encoder when encoder is a name
                      batch_size:int=64, # patches per batch
                      num_workers:int|None=None, # DataLoader workers reading the stores; None: one per core for numpy encoders (they run in the workers), one core spare for torch ones; at most 8
                      dtype:str='float32', # on-disk dtype: 'float32' or 'float16'
@@ -1398,7 +1508,6 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
                      show_progress:bool|None=None, # None: on rank 0 only
                     ) -> dict:
     "Encode every patch of every store, cached per sample; returns counts and the feature folder."
-    import torch
     log = get_logger('features')
     if dtype not in ('float32', 'float16'): raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
     paths = resolve_stores(stores)
@@ -1406,12 +1515,7 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
     rank, world, created = _dist_setup(distributed)
     held = {}  # sample id -> its store lock, for the samples this process will write
     try:
-        if isinstance(encoder, str):
-            dev = None
-            if world > 1 and torch.cuda.is_available(): dev = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
-            encoder = get_encoder(encoder, weights=weights, device=dev)
-        enc = encoder
-        if world > 1 and enc.kind == 'torch' and enc.device.startswith('cuda'): enc.to(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
+        enc = _encoder_for(encoder, weights, world)
         root = Path(out_dir) if out_dir is not None else paths[0].parent.parent/'features'
         edir = root/enc.dirname
         edir.mkdir(parents=True, exist_ok=True)
@@ -1420,74 +1524,14 @@ def extract_features(stores, # a patch store .h5, a folder of them, or a list of
                 json.dump(dict(encoder_id=enc.id, encoder=enc.name, weights=enc.weights, out_dim=enc.out_dim, precision=enc.precision,
                                feature_names=enc.feature_names), f, indent=1)
         mine = paths[rank::world]
-        counts = dict(computed=0, skipped=0, recomputed=0, redone=0)
-        todo = []
-        _fd_room(len(mine))
-        for p in mine:  # sorted: two processes take the locks in the same order, so they cannot deadlock
-            meta = _store_meta(p)
-            sid = safe_id(meta['sample_id'], f'sample id (the name of patch store {p})')
-            out = inside(edir, edir/f"{sid}.h5")
-            lock = contextlib.ExitStack(); lock.enter_context(store_lock(out))  # held until this sample's file is written
-            stale = clean_temps(out)  # a live writer would hold the lock: these are a killed run's
-            expected = _manifest(enc, meta, dtype)
-            have = _read_manifest(out) if out.exists() else None
-            edited = None
-            if have is not None and not overwrite and not _manifest_diff(have, expected):
-                try: verify_feature_file(out, meta['barcodes'])   # the arrays are still the ones written for this store
-                except StoreError as e: edited = e.reason
-                if edited is None: counts['skipped'] += 1; lock.close(); continue
-                log.warning(f"{out}: {edited}; recomputing it")
-            held[sid] = lock
-            _verify_pixels(meta, log)
-            if stale: counts['redone'] += 1; log.info(f"{sid}: an interrupted run left a temporary file; redoing it")
-            elif have is not None and not overwrite:
-                counts['recomputed'] += 1
-                if edited is None: log.info(f"{sid}: cached features differ in {_manifest_diff(have, expected)}; recomputing")
-            elif out.exists() and have is None: counts['redone'] += 1; log.info(f"{sid}: {out.name} is incomplete or unreadable; redoing it")
-            else: counts['computed'] += 1
-            todo.append(meta)
+        todo, counts = _claim(mine, edir, enc, dtype, overwrite, held, log)
         items = [(m['path'], a, min(a + batch_size, m['n'])) for m in todo for a in range(0, m['n'], batch_size)]
-        if num_workers is None:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
-            num_workers = min(8, cores if enc.kind == 'numpy' and cores > 1 else cores - 1)
-        if enc.kind == 'numpy' and num_workers and items:   # what the encoder compiles (the handcrafted kernels) is compiled here once, and the workers fork with it
-            enc(np.full((1, 32, 32, 3), 255, np.uint8))
-        ds = PatchBatches(items, enc if enc.kind == 'numpy' else None)
-        dl = torch.utils.data.DataLoader(ds, batch_size=None, shuffle=False, num_workers=num_workers if items else 0,
-                                         pin_memory=enc.kind == 'torch' and enc.device.startswith('cuda'),
-                                         prefetch_factor=2 if num_workers and items else None,
-                                         worker_init_fn=_one_thread if enc.kind == 'numpy' else None)
-        by_path = {m['path']: m for m in todo}
-        bufs, n_patches = {}, sum(m['n'] for m in todo)
+        dl = _loader(items, enc, num_workers)
         show = (rank == 0) if show_progress is None else show_progress
-        bar = progress(total=n_patches, desc=f'features {enc.id}' + (f' [rank {rank}/{world}]' if world > 1 else ''),
+        bar = progress(total=sum(m['n'] for m in todo), desc=f'features {enc.id}' + (f' [rank {rank}/{world}]' if world > 1 else ''),
                        disable=None if show else True, unit='patch')
-        for i, batch in dl:
-            path, a, b = items[i]
-            meta = by_path[path]
-            if enc.kind == 'numpy': f = np.asarray(batch, dtype=np.float32)
-            else: f = enc(batch)
-            if f.shape != (b - a, enc.out_dim):
-                raise RuntimeError(f"{meta['sample_id']}: encoder {enc.id} returned shape {f.shape} for {b - a} patches, expected (n, {enc.out_dim})")
-            bufs.setdefault(path, []).append(f)
-            bar.update(b - a)
-            if on_batch is not None: on_batch(meta['sample_id'], a, b)
-            if b == meta['n']:
-                _write_sample(edir/f"{meta['sample_id']}.h5", enc, meta, np.concatenate(bufs.pop(path)), dtype)
-                held.pop(meta['sample_id']).close()
-        bar.close()
-        for m in todo:  # stores with no patches never appear in the loader
-            if m['n'] == 0:
-                _write_sample(edir/f"{m['sample_id']}.h5", enc, m, np.zeros((0, enc.out_dim), np.float32), dtype)
-                held.pop(m['sample_id']).close()
-        summary = dict(encoder_id=enc.id, dir=str(edir), rank=rank, world_size=world, samples=[m.stem for m in mine], **counts)
-        if world > 1:
-            import torch.distributed as dist
-            allsum = [None]*world
-            dist.all_gather_object(allsum, summary)
-            dist.barrier()
-            summary = dict(encoder_id=enc.id, dir=str(edir), rank=rank, world_size=world,
-                           **{k: sum(s[k] for s in allsum) for k in counts}, per_rank=allsum)
+        _encode_all(dl, items, todo, enc, edir, dtype, held, bar, on_batch)
+        summary = _summary(enc, edir, rank, world, mine, counts)
         log.info(f"{enc.id}: {summary['computed']} computed, {summary['skipped']} skipped, {summary['recomputed']} recomputed, {summary['redone']} redone -> {edir}")
         return summary
     finally:
@@ -1537,9 +1581,9 @@ def encode_while_cutting(samples, # Samples to cut: a Cohort or a list of them
                          patch_dir, # folder of the patch stores (as extract_cohort_patches takes)
                          encoder:str, # registry name of a numpy encoder (NUMPY_ENCODERS)
                          out_dir, # features root (as extract_features takes)
-                         config=None, # PatchConfig; None: the defaults
+                         config:'PatchConfig|None'=None, # PatchConfig; None: the defaults
                          *,
-                         weights=None, # as get_encoder takes (None for the numpy encoders)
+                         weights:str|Path|None=None, # as get_encoder takes (None for the numpy encoders)
                          workers:int|None=None, # encoding processes; None: one per core, at most 4
                         ) -> dict:
     "Cut the samples' patch stores here while worker processes encode each store as soon as it is written; the patch summary and the counts."

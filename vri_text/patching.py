@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -115,6 +116,7 @@ def _open_slide(path, what:str=''):
     except (openslide.OpenSlideError, OSError) as e:
         raise RuntimeError(f"{what}cannot open slide {path} ({e}); is it a format openslide reads (svs, tif, ndpi, mrxs, ...)?") from e
 
+# %% ../nbs/02_patching.ipynb #c3afe719
 class SlideReader:
     "An openslide slide that decodes the tiles of tiled TIFF/SVS levels itself when asked (`direct=True`)."
     def __init__(self, path, # slide file
@@ -146,10 +148,11 @@ class SlideReader:
         return DataError(f"{self.what}slide {self.path}: cannot decode {where} ({type(e).__name__}: {e}); the slide file is damaged: "
                          "copy or export it again")
     def close(self):
+        "Close the slide (and the TIFF file its tiles are decoded from)."
         if self.tiff is not None: self.tiff.close()
         self.osr.close()
 
-    def read_tiles(self, level:int, x0:int, y0:int, x1:int, y1:int, pad_value:int=255, need=None):
+    def read_tiles(self, level:int, x0:int, y0:int, x1:int, y1:int, pad_value:int=255, need:set|None=None):
         "RGB pixels [x0, x1) x [y0, y1) of `level`, each tile under the region decoded once."
         pg = self.pages[level]
         W, H = pg.imagewidth, pg.imagelength
@@ -170,6 +173,7 @@ class SlideReader:
                 out[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] = tile[ay0 - ty * th:ay1 - ty * th, ax0 - tx * tw:ax1 - tx * tw, :3]
         return out
 
+# %% ../nbs/02_patching.ipynb #93256f6b
 def _read(slide, level:int, ds:float, x0:int, y0:int, x1:int, y1:int, pad_value:int=255):
     "RGB uint8 array of level pixels [x0, x1) x [y0, y1); outside the slide filled with `pad_value`."
     if level in getattr(slide, 'pages', ()): return slide.read_tiles(level, int(x0), int(y0), int(x1), int(y1), pad_value)
@@ -292,129 +296,166 @@ def _lend_slide(slide, path:str, direct:bool):
     "Let in-thread reads use an already open slide (not closed by `_worker_slide`); `slide=None` forgets it."
     _LOCAL.slide, _LOCAL.key, _LOCAL.own = slide, ((path, direct) if slide is not None else None), False
 
+# %% ../nbs/02_patching.ipynb #78513c25
 _KINDS = {'lanczos': 0, 'bicubic': 1, 'bilinear': 2, 'box': 3} # filter -> the kernel's switch
 
+def _pil_filter(kind, t):
+    "Pillow's filter weight at `t` (source pixels from the centre, scaled): lanczos (0), bicubic (1), bilinear (2) or box (3)."
+    PI = 3.141592653589793
+    w = 0.0
+    if kind == 0: # lanczos: sinc(t) sinc(t / 3) on [-3, 3)
+        if -3.0 <= t and t < 3.0:
+            s1 = 1.0 if t == 0.0 else math.sin(t * PI) / (t * PI)
+            t3 = t / 3
+            s3 = 1.0 if t3 == 0.0 else math.sin(t3 * PI) / (t3 * PI)
+            w = s1 * s3
+    elif kind == 1: # bicubic, a = -0.5
+        u = -t if t < 0.0 else t
+        if u < 1.0: w = ((-0.5 + 2.0) * u - (-0.5 + 3.0)) * u * u + 1
+        elif u < 2.0: w = (((u - 5) * u + 8) * u - 4) * -0.5
+    elif kind == 2: # bilinear
+        u = -t if t < 0.0 else t
+        if u < 1.0: w = 1.0 - u
+    elif t > -0.5 and t <= 0.5: w = 1.0 # box
+    return w
+
+# %% ../nbs/02_patching.ipynb #dc4cd027
+def _pil_coeffs(lo, hi, W, H, p, kind, support0):
+    "Pillow's precompute_coeffs + normalize_coeffs_8bpc for both passes of one box: fixed-point taps (2, p, kmax) and (first source pixel, tap count) (2, p, 2)."
+    kmax = 0
+    for a in range(2):
+        fs = max(np.float64(hi[a] - lo[a]) / p, 1.0)
+        kmax = max(kmax, int(math.ceil(support0 * fs)) * 2 + 1)
+    kk = np.zeros((2, p, kmax), np.int32) # fixed-point coefficients of the vertical (0) and horizontal (1) pass
+    bd = np.zeros((2, p, 2), np.int64) # first source pixel and tap count per output pixel
+    wk = np.zeros(kmax, np.float64)
+    for a in range(2): # the same operations in the same order as Pillow's
+        in_size = H if a == 0 else W
+        scale = np.float64(hi[a] - lo[a]) / p # the difference in float32, as C computes it
+        fs = scale if scale >= 1.0 else 1.0
+        sup = support0 * fs
+        inv = 1.0 / fs
+        for xx in range(p):
+            center = np.float64(lo[a]) + (xx + 0.5) * scale
+            xmin = int(center - sup + 0.5)
+            if xmin < 0: xmin = 0
+            xmax = int(center + sup + 0.5)
+            if xmax > in_size: xmax = in_size
+            xmax -= xmin
+            ww = 0.0
+            for x in range(xmax):
+                w = _pil_filter(kind, (x + xmin - center + 0.5) * inv)
+                wk[x] = w
+                ww += w
+            if ww != 0.0:
+                for x in range(xmax): wk[x] /= ww
+            for x in range(xmax):
+                v = wk[x] * 4194304.0 # 1 << PRECISION_BITS (22)
+                kk[a, xx, x] = int(-0.5 + v) if wk[x] < 0 else int(0.5 + v)
+            bd[a, xx, 0], bd[a, xx, 1] = xmin, xmax
+    return kk, bd
+
+# %% ../nbs/02_patching.ipynb #8f8d2b08
+def _pil_h_window(rows, sx0, y0, dmin, T, bd, kk, p, tmp):
+    "The horizontal pass when every output's taps fit one window of T source pixels: contiguous rows, no transpose (into `tmp`)."
+    n3 = p * 3
+    K3 = np.zeros((T, n3), np.int32) # Pillow's taps moved into that window (zeros elsewhere: the same integer sums)
+    for xx in range(p):
+        off = bd[1, xx, 0] - xx - dmin
+        for x in range(bd[1, xx, 1]):
+            for c in range(3): K3[off + x, xx * 3 + c] = kk[1, xx, x]
+    acc = np.empty(n3, np.int32)
+    for r in range(tmp.shape[0]):
+        row = rows[y0 + r]
+        acc[:] = 1 << 21
+        for t in range(T):
+            b = (sx0 + dmin + t) * 3
+            seg, kt = row[b:b + n3], K3[t]
+            for q in range(n3): acc[q] += kt[q] * np.int32(seg[q])
+        for q in range(n3):
+            v = acc[q] >> 22
+            tmp[r, q] = 0 if v < 0 else (255 if v > 255 else v)
+
+def _pil_h_any(region, sx0, y0, W, bd, kk, p, tmp):
+    "The horizontal pass at any scale: the rows transposed, so it runs over contiguous memory like the vertical one (into `tmp`)."
+    R = tmp.shape[0]
+    srcT = np.empty((W, R * 3), np.uint8)
+    for r in range(R):
+        for x in range(W):
+            for c in range(3): srcT[x, r * 3 + c] = region[y0 + r, sx0 + x, c]
+    n = R * 3
+    acc = np.empty(n, np.int32)
+    tmpT = np.empty((p, n), np.uint8)
+    for xx in range(p):
+        acc[:] = 1 << 21
+        for x in range(bd[1, xx, 1]):
+            kv = kk[1, xx, x]
+            row = srcT[bd[1, xx, 0] + x]
+            for q in range(n): acc[q] += np.int32(row[q]) * kv
+        for q in range(n):
+            v = acc[q] >> 22
+            tmpT[xx, q] = 0 if v < 0 else (255 if v > 255 else v)
+    for xx in range(p):
+        for r in range(R):
+            for c in range(3): tmp[r, xx * 3 + c] = tmpT[xx, r * 3 + c]
+
+# %% ../nbs/02_patching.ipynb #19299d90
+def _pil_hpass(region, rows, sx0, sy0, W, bd, kk, p):
+    "The horizontal pass over the source rows the vertical pass reads, rounded to uint8 like Pillow's: (rows x 3p uint8, first row)."
+    yf = bd[0, 0, 0]
+    R = bd[0, p - 1, 0] + bd[0, p - 1, 1] - yf # the source rows the vertical pass reads
+    tmp = np.empty((R, p * 3), np.uint8)
+    dmin, dmax, tap = bd[1, 0, 0], bd[1, 0, 0], 0 # first tap minus output index: nearly constant at scales near 1
+    for xx in range(p):
+        dmin, dmax, tap = min(dmin, bd[1, xx, 0] - xx), max(dmax, bd[1, xx, 0] - xx), max(tap, bd[1, xx, 1])
+    T = dmax - dmin + tap
+    if dmax - dmin <= 2 and dmin >= 0 and p - 1 + dmin + T <= W: _pil_h_window(rows, sx0, sy0 + yf, dmin, T, bd, kk, p, tmp)
+    else: _pil_h_any(region, sx0, sy0 + yf, W, bd, kk, p, tmp)
+    return tmp, yf
+
+def _pil_vpass(tmp, yf, bd, kk, p, o):
+    "The vertical pass of the horizontal pass's rows `tmp` into `o` (p x 3p uint8)."
+    n3 = p * 3
+    acc = np.empty(n3, np.int32)
+    for yy in range(p):
+        acc[:] = 1 << 21
+        y0 = bd[0, yy, 0] - yf
+        for y in range(bd[0, yy, 1]):
+            kv = kk[0, yy, y]
+            row = tmp[y0 + y]
+            for q in range(n3): acc[q] += np.int32(row[q]) * kv
+        for q in range(n3):
+            v = acc[q] >> 22
+            o[yy, q] = 0 if v < 0 else (255 if v > 255 else v)
+
+# %% ../nbs/02_patching.ipynb #db79d560
 def _pil_resample(region, ox, oy, support, boxes, p, kind, support0, out):
     "Pillow's 8-bit two-pass resize (libImaging/Resample.c) of each patch's support box to p x p, bit for bit (compiled by `_resampler`)."
-    PI = 3.141592653589793
     rows = region.reshape(region.shape[0], region.shape[1] * 3) # region must be C-contiguous
     for i in range(support.shape[0]):
         sx0, sy0 = support[i, 0] - ox, support[i, 1] - oy
         W, H = support[i, 2] - support[i, 0], support[i, 3] - support[i, 1]
         lo = (np.float32(boxes[i, 1] - support[i, 1]), np.float32(boxes[i, 0] - support[i, 0])) # (y, x): PIL takes the box as float32
         hi = (np.float32(boxes[i, 3] - support[i, 1]), np.float32(boxes[i, 2] - support[i, 0]))
-        kmax = 0
-        for a in range(2):
-            fs = max(np.float64(hi[a] - lo[a]) / p, 1.0)
-            kmax = max(kmax, int(math.ceil(support0 * fs)) * 2 + 1)
-        kk = np.zeros((2, p, kmax), np.int32) # fixed-point coefficients of the vertical (0) and horizontal (1) pass
-        bd = np.zeros((2, p, 2), np.int64) # first source pixel and tap count per output pixel
-        wk = np.zeros(kmax, np.float64)
-        for a in range(2): # precompute_coeffs + normalize_coeffs_8bpc, same operations in the same order
-            in_size = H if a == 0 else W
-            scale = np.float64(hi[a] - lo[a]) / p # the difference in float32, as C computes it
-            fs = scale if scale >= 1.0 else 1.0
-            sup = support0 * fs
-            inv = 1.0 / fs
-            for xx in range(p):
-                center = np.float64(lo[a]) + (xx + 0.5) * scale
-                xmin = int(center - sup + 0.5)
-                if xmin < 0: xmin = 0
-                xmax = int(center + sup + 0.5)
-                if xmax > in_size: xmax = in_size
-                xmax -= xmin
-                ww = 0.0
-                for x in range(xmax):
-                    t = (x + xmin - center + 0.5) * inv
-                    w = 0.0
-                    if kind == 0: # lanczos: sinc(t) sinc(t / 3) on [-3, 3)
-                        if -3.0 <= t and t < 3.0:
-                            s1 = 1.0 if t == 0.0 else math.sin(t * PI) / (t * PI)
-                            t3 = t / 3
-                            s3 = 1.0 if t3 == 0.0 else math.sin(t3 * PI) / (t3 * PI)
-                            w = s1 * s3
-                    elif kind == 1: # bicubic, a = -0.5
-                        u = -t if t < 0.0 else t
-                        if u < 1.0: w = ((-0.5 + 2.0) * u - (-0.5 + 3.0)) * u * u + 1
-                        elif u < 2.0: w = (((u - 5) * u + 8) * u - 4) * -0.5
-                    elif kind == 2: # bilinear
-                        u = -t if t < 0.0 else t
-                        if u < 1.0: w = 1.0 - u
-                    elif t > -0.5 and t <= 0.5: w = 1.0 # box
-                    wk[x] = w
-                    ww += w
-                if ww != 0.0:
-                    for x in range(xmax): wk[x] /= ww
-                for x in range(xmax):
-                    v = wk[x] * 4194304.0 # 1 << PRECISION_BITS (22)
-                    kk[a, xx, x] = int(-0.5 + v) if wk[x] < 0 else int(0.5 + v)
-                bd[a, xx, 0], bd[a, xx, 1] = xmin, xmax
-        yf = bd[0, 0, 0]
-        R = bd[0, p - 1, 0] + bd[0, p - 1, 1] - yf # the source rows the vertical pass reads
-        tmp = np.empty((R, p * 3), np.uint8) # the horizontal pass, rounded to uint8 like Pillow's
-        dmin, dmax, tap = bd[1, 0, 0], bd[1, 0, 0], 0 # first tap minus output index: nearly constant at scales near 1
-        for xx in range(p):
-            dmin, dmax, tap = min(dmin, bd[1, xx, 0] - xx), max(dmax, bd[1, xx, 0] - xx), max(tap, bd[1, xx, 1])
-        T = dmax - dmin + tap
-        n3 = p * 3
-        if dmax - dmin <= 2 and dmin >= 0 and p - 1 + dmin + T <= W: # one window of T taps for every output: contiguous rows, no transpose
-            K3 = np.zeros((T, n3), np.int32) # Pillow's taps moved into that window (zeros elsewhere: the same integer sums)
-            for xx in range(p):
-                off = bd[1, xx, 0] - xx - dmin
-                for x in range(bd[1, xx, 1]):
-                    for c in range(3): K3[off + x, xx * 3 + c] = kk[1, xx, x]
-            acc = np.empty(n3, np.int32)
-            for r in range(R):
-                row = rows[sy0 + yf + r]
-                acc[:] = 1 << 21
-                for t in range(T):
-                    b = (sx0 + dmin + t) * 3
-                    seg, kt = row[b:b + n3], K3[t]
-                    for q in range(n3): acc[q] += kt[q] * np.int32(seg[q])
-                for q in range(n3):
-                    v = acc[q] >> 22
-                    tmp[r, q] = 0 if v < 0 else (255 if v > 255 else v)
-        else: # any scale: the rows transposed, so the pass runs over contiguous memory like the vertical one
-            srcT = np.empty((W, R * 3), np.uint8)
-            for r in range(R):
-                for x in range(W):
-                    for c in range(3): srcT[x, r * 3 + c] = region[sy0 + yf + r, sx0 + x, c]
-            n = R * 3
-            acc = np.empty(n, np.int32)
-            tmpT = np.empty((p, n), np.uint8)
-            for xx in range(p):
-                acc[:] = 1 << 21
-                for x in range(bd[1, xx, 1]):
-                    kv = kk[1, xx, x]
-                    row = srcT[bd[1, xx, 0] + x]
-                    for q in range(n): acc[q] += np.int32(row[q]) * kv
-                for q in range(n):
-                    v = acc[q] >> 22
-                    tmpT[xx, q] = 0 if v < 0 else (255 if v > 255 else v)
-            for xx in range(p):
-                for r in range(R):
-                    for c in range(3): tmp[r, xx * 3 + c] = tmpT[xx, r * 3 + c]
-        o = out[i].reshape(p, n3)
-        acc = np.empty(n3, np.int32)
-        for yy in range(p): # the vertical pass
-            acc[:] = 1 << 21
-            y0 = bd[0, yy, 0] - yf
-            for y in range(bd[0, yy, 1]):
-                kv = kk[0, yy, y]
-                row = tmp[y0 + y]
-                for q in range(n3): acc[q] += np.int32(row[q]) * kv
-            for q in range(n3):
-                v = acc[q] >> 22
-                o[yy, q] = 0 if v < 0 else (255 if v > 255 else v)
+        kk, bd = _pil_coeffs(lo, hi, W, H, p, kind, support0)
+        tmp, yf = _pil_hpass(region, rows, sx0, sy0, W, bd, kk, p)
+        _pil_vpass(tmp, yf, bd, kk, p, out[i].reshape(p, p * 3))
+
+_PIL_KERNELS = ('_pil_filter', '_pil_coeffs', '_pil_h_window', '_pil_h_any', '_pil_hpass', '_pil_vpass', '_pil_resample') # callees first
 
 @functools.cache
 def _resampler():
-    "`_pil_resample` compiled by numba (cached on disk, releases the GIL), or None when numba is missing (Pillow then resizes)."
+    "`_pil_resample` and its kernels compiled by numba (cached on disk, release the GIL), or None when numba is missing (Pillow then resizes)."
     try: import numba
     except ImportError: return None
-    try: return numba.njit(cache=True, nogil=True)(_pil_resample)
-    except RuntimeError: return numba.njit(nogil=True)(_pil_resample) # no cache location (e.g. defined in a notebook)
+    g = globals()
+    for name in _PIL_KERNELS:   # a kernel calling another finds it compiled
+        if hasattr(g[name], 'py_func'): continue
+        try: g[name] = numba.njit(cache=True, nogil=True)(g[name])
+        except RuntimeError: g[name] = numba.njit(nogil=True)(g[name]) # no cache location (e.g. defined in a notebook)
+    return g['_pil_resample']
 
+# %% ../nbs/02_patching.ipynb #b28a600a
 def _read_block(task, slide=None):
     "Read one block and cut its patches; returns (indices, patches, their sha256 digests)."
     from PIL import Image
@@ -440,6 +481,7 @@ def _needed_tiles(support, tw:int, th:int) -> set:
         need.update((tx, ty) for ty in range(max(y0, 0) // th, -(-y1 // th)) for tx in range(max(x0, 0) // tw, -(-x1 // tw)))
     return need
 
+# %% ../nbs/02_patching.ipynb #b6f627ba
 def _plan_blocks(boxes, support, block_px:int, per_spot:bool=False):
     "Group patches into blocks: lists of (bbox, indices), row-major over `block_px` cells."
     n = len(boxes)
@@ -462,6 +504,7 @@ def _runs(idx):
     cuts = np.flatnonzero(np.diff(idx) != 1) + 1
     return list(zip(np.r_[0, cuts], np.r_[cuts, len(idx)]))
 
+# %% ../nbs/02_patching.ipynb #16a368cb
 def _iter_blocks(tasks, pool=None, in_flight:int=2):
     "Yield `_read_block` results in order: in this process, or on `pool` with a bounded number in flight."
     if pool is None:
@@ -557,10 +600,10 @@ def extract_patches(sample, # a vri_text.data.Sample: spot centres in obsm['spat
                     config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                     force:bool=False, # rebuild even when a store with the same settings exists
                     reader:str='blocks', # 'blocks' (region reads cut into patches) or 'plain' (one read per spot)
-                    pool=None, # a reader pool (make_pool) to reuse across samples; None makes one when config.workers > 1
+                    pool:'ThreadPoolExecutor|None'=None, # a reader pool (make_pool) to reuse across samples; None makes one when config.workers > 1
                     verbose:bool=True, # log this sample's counts at INFO (the cohort helper logs one total instead)
-                    on_block=None, # called as on_block(sample_id, n_patches) after each block is written (the fault suite kills there)
-                    on_patches=None, # called as on_patches(indices, patches) with each block's kept patches, in order, as they are written (streaming)
+                    on_block:Callable|None=None, # called as on_block(sample_id, n_patches) after each block is written (the fault suite kills there)
+                    on_patches:Callable|None=None, # called as on_patches(indices, patches) with each block's kept patches, in order, as they are written (streaming)
                     **kw, # PatchConfig fields overriding config, e.g. target_mpp=0.5, patch_px=224
                    ) -> dict:
     "Cut one patch per spot at `target_mpp` into a HEST-style HDF5 store; return counts (reused when settings and pixel checksums match)."
@@ -576,6 +619,38 @@ def extract_patches(sample, # a vri_text.data.Sample: spot centres in obsm['spat
         if left: _log.info(f"{sid}: removed {len(left)} temporary file(s) an interrupted run left ({', '.join(p.name for p in left)})")
         return _extract_locked(sample, sid, out_path, cfg, force, reader, pool, verbose, t0, on_block, on_patches)
 
+# %% ../nbs/02_patching.ipynb #052ea11a
+def _slide_level(slide, sample, sid:str, cfg):
+    "The level to read for `cfg.target_mpp`: (level, its downsample, its (width, height)); warns when the sample's and the slide's mpp disagree, or the level is coarser than the target."
+    mpp0 = float(sample.mpp)
+    declared = slide.properties.get('openslide.mpp-x')
+    if declared and abs(float(declared) / mpp0 - 1) > 0.01:
+        _log.warning(f"{sid}: sample mpp {mpp0} differs from the slide's own {float(declared)} ({Path(sample.wsi_path).name}); using the sample's")
+    L = choose_level(mpp0, slide.level_downsamples, cfg.target_mpp, cfg.scale_tol)
+    ds = float(slide.level_downsamples[L])
+    WL, HL = slide.level_dimensions[L]
+    if mpp0 * ds > cfg.target_mpp * (1 + cfg.scale_tol):
+        _log.warning(f"{sid}: slide is {mpp0 * ds:.3g} um/px, coarser than the target {cfg.target_mpp}; patches are upsampled")
+    return L, ds, (WL, HL)
+
+def _spot_reasons(slide, sample, sid:str, cfg, n:int, centres, boxes, size0:tuple, sizeL:tuple, ds:float, mpp0:float):
+    "Which spots stay, and why the others do not: (reason per spot: '' kept, 'outside', 'edge' or 'tissue'; inside the slide; crossing the level's edge; tissue fraction; grayscale; the saturation threshold)."
+    (W0, H0), (WL, HL) = size0, sizeL
+    reason = np.full(n, '', dtype=object)
+    inside = np.isfinite(centres).all(1) & (centres[:, 0] >= 0) & (centres[:, 1] >= 0) & (centres[:, 0] < W0) & (centres[:, 1] < H0)
+    reason[~inside] = 'outside'
+    crosses = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > WL) | (boxes[:, 3] > HL)
+    if cfg.edge == 'drop': reason[(reason == '') & crosses] = 'edge'
+    thumb, s = slide_thumbnail(slide, mpp0, cfg.thumb_mpp, cfg.block_px)
+    gray = is_grayscale(thumb)
+    if gray: _log.warning(f"{sid}: slide {Path(sample.wsi_path).name} is grayscale (no colour in its thumbnail): read as RGB with "
+                          "R = G = B, tissue found by darkness instead of saturation; check the QC figure (plot_patch_qc)")
+    mask, thr = tissue_mask(thumb, cfg.tissue_sat, cfg.sat_clip)
+    tissue = box_fraction(mask, boxes * ds * s)
+    if cfg.min_tissue > 0: reason[(reason == '') & (tissue < cfg.min_tissue)] = 'tissue'
+    return reason, inside, crosses, tissue, gray, thr
+
+# %% ../nbs/02_patching.ipynb #a0f4af55
 def _extract_locked(sample, sid, out_path, cfg, force, reader, pool, verbose, t0, on_block, on_patches=None) -> dict:
     "The body of `extract_patches`, run while the store's lock is held."
     import h5py
@@ -593,29 +668,11 @@ def _extract_locked(sample, sid, out_path, cfg, force, reader, pool, verbose, t0
     with contextlib.closing(slide):
         W0, H0 = slide.dimensions
         mpp0 = float(sample.mpp)
-        declared = slide.properties.get('openslide.mpp-x')
-        if declared and abs(float(declared) / mpp0 - 1) > 0.01:
-            _log.warning(f"{sid}: sample mpp {mpp0} differs from the slide's own {float(declared)} ({Path(sample.wsi_path).name}); using the sample's")
-        L = choose_level(mpp0, slide.level_downsamples, cfg.target_mpp, cfg.scale_tol)
-        ds = float(slide.level_downsamples[L])
-        WL, HL = slide.level_dimensions[L]
-        if mpp0 * ds > cfg.target_mpp * (1 + cfg.scale_tol):
-            _log.warning(f"{sid}: slide is {mpp0 * ds:.3g} um/px, coarser than the target {cfg.target_mpp}; patches are upsampled")
+        L, ds, (WL, HL) = _slide_level(slide, sample, sid, cfg)
         boxes, support, coords0, exact = patch_boxes(centres, mpp0, ds, cfg)
 
         # which spots stay, and why the others do not
-        reason = np.full(n, '', dtype=object)
-        inside = np.isfinite(centres).all(1) & (centres[:, 0] >= 0) & (centres[:, 1] >= 0) & (centres[:, 0] < W0) & (centres[:, 1] < H0)
-        reason[~inside] = 'outside'
-        crosses = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > WL) | (boxes[:, 3] > HL)
-        if cfg.edge == 'drop': reason[(reason == '') & crosses] = 'edge'
-        thumb, s = slide_thumbnail(slide, mpp0, cfg.thumb_mpp, cfg.block_px)
-        gray = is_grayscale(thumb)
-        if gray: _log.warning(f"{sid}: slide {Path(sample.wsi_path).name} is grayscale (no colour in its thumbnail): read as RGB with "
-                              "R = G = B, tissue found by darkness instead of saturation; check the QC figure (plot_patch_qc)")
-        mask, thr = tissue_mask(thumb, cfg.tissue_sat, cfg.sat_clip)
-        tissue = box_fraction(mask, boxes * ds * s)
-        if cfg.min_tissue > 0: reason[(reason == '') & (tissue < cfg.min_tissue)] = 'tissue'
+        reason, inside, crosses, tissue, gray, thr = _spot_reasons(slide, sample, sid, cfg, n, centres, boxes, (W0, H0), (WL, HL), ds, mpp0)
         keep = np.flatnonzero(reason == '')
         counts = {f'dropped_{r}': int((reason == r).sum()) for r in ('outside', 'edge', 'tissue')}
         padded = crosses[keep]
@@ -686,7 +743,7 @@ def read_dropped(path # a store written by extract_patches
 _QC_COLOURS = {'kept': 'limegreen', 'padded': 'orange', 'tissue': 'red', 'edge': 'magenta', 'outside': 'grey'}
 
 def plot_patch_qc(path, # a store written by extract_patches
-                  wsi_path=None, # the slide; None uses the path recorded in the store
+                  wsi_path:str|Path|None=None, # the slide; None uses the path recorded in the store
                   n:int=16, # patches shown in the grid (a random sample of kept spots)
                   thumb_px:int=800, # longest side of the thumbnail, in pixels
                   seed:int=0, # which patches are shown
@@ -741,8 +798,8 @@ def extract_cohort_patches(cohort, # a Cohort or any iterable of Samples
                            out_dir, # folder for <sample_id>.h5 stores and patch_summary.csv
                            config:PatchConfig|None=None, # patch settings; None uses PatchConfig()
                            force:bool=False, # rebuild stores even when their settings match
-                           on_block=None, # passed to extract_patches
-                           on_store=None, # called as on_store(sample_id, store path) once each store is written (or found valid and reused)
+                           on_block:Callable|None=None, # passed to extract_patches
+                           on_store:Callable|None=None, # called as on_store(sample_id, store path) once each store is written (or found valid and reused)
                            **kw, # PatchConfig fields overriding config
                           ):
     "Patch every sample of `cohort` into `out_dir`; return a summary `DataFrame` (one row per sample)."

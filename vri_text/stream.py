@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -104,13 +105,13 @@ def stream_features(samples, # a Sample or a list of them
                     out_dir, # run folder: stores go to out_dir/patches/, features to out_dir/features/<encoder>/
                     encoder='handcrafted', # an Encoder, or a name for get_encoder
                     *,
-                    config=None, # PatchConfig (None: the defaults); its workers are the reader threads
-                    weights=None, # weights for get_encoder when encoder is a name
+                    config:'PatchConfig|None'=None, # PatchConfig (None: the defaults); its workers are the reader threads
+                    weights:str|Path|None=None, # weights for get_encoder when encoder is a name
                     batch_size:int=64, # patches per encoder batch
                     dtype:str='float32', # on-disk feature dtype: 'float32' or 'float16'
                     overwrite:bool=False, # recut and re-encode even when store and features are valid
                     queue_blocks:int=4, # blocks of patches waiting for the encoder at most (bounds memory)
-                    on_batch=None, # called as on_batch(sample_id, n_patches) after each encoded batch
+                    on_batch:Callable|None=None, # called as on_batch(sample_id, n_patches) after each encoded batch
                     show_progress:bool|None=None, # None: follow $VRI_TEXT_PROGRESS
                    ) -> dict:
     "Patch and encode each sample in one pass (reader threads cut while the encoder runs), writing the same stores and feature files as the two-step path."
@@ -206,19 +207,20 @@ def _write_h5ad(out:Path, chunks:list, sample, ck, meta:dict):
                     d[r:r + len(v)] = v; r += len(v)
     return len(bcs)
 
+# %% ../nbs/03b_stream.ipynb #0aef61a3
 def infer_slide(sample, # a Sample (counts, if any, ignored), e.g. vri_text.inference.he_only_sample(wsi, pitch_um=...)
                 checkpoint, # checkpoint path or a loaded Checkpoint; its run_spec decides patches and encoder
                 work_dir, # folder for the chunks and the result <sample_id>.virtual.h5ad
                 *,
-                encoder=None, # None: the run_spec's; a name (must match it) or an Encoder whose id matches it
-                weights=None, # encoder weights; None: the run_spec's
+                encoder:'str|Encoder|None'=None, # None: the run_spec's; a name (must match it) or an Encoder whose id matches it
+                weights:str|Path|None=None, # encoder weights; None: the run_spec's
                 chunk_spots:int=4096, # spots per chunk: memory is bounded by one chunk's patches in flight and its features
                 batch_size:int=64, # patches per encoder batch
                 workers:int|None=None, # reader threads; None: the cores, up to 8
                 block_px:int=1024, # side of one region read (dense grids: a block holds many patches)
                 keep_patches:bool=False, # keep each chunk's patch store (for captioning) instead of deleting it
                 grid_min_tissue:float=0.25, # on a grid laid on an H&E-only slide (source 'he-only'), drop spots whose patch has less tissue
-                on_chunk=None, # called as on_chunk(k, n_chunks) after chunk k is saved
+                on_chunk:Callable|None=None, # called as on_chunk(k, n_chunks) after chunk k is saved
                 show_progress:bool|None=None, # None: follow $VRI_TEXT_PROGRESS
                ) -> dict:
     "Virtual RNA for a whole slide in bounded memory, in resumable chunks; returns counts and the path of the `.h5ad` written."

@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .core import Config, get_logger, atomic_path, atomic_write, progress
-from .data import Cohort, normalize, _need
+from .core import Config, Scale, get_logger, atomic_path, atomic_write, progress
+from .data import Cohort, normalize, need_file
 
 log = get_logger('synthetic')
 
@@ -91,6 +91,7 @@ MARKERS = { # real human symbols expressed by each colon compartment (the spatia
     'mucin': 'MUC5AC MUC5B TFF1 TFF2 MUC6 ANXA10 VSIG1 GKN1 CTSE SPINK1 MUC13 FUT9 CLDN18 LGALS2 BPIFB1 MUC1 S100A4',
 }
 
+# %% ../nbs/01a_synthetic.ipynb #33bc9d28
 LATENTS = ('grade', 'activation', 'inflammation', 'goblet') # fine-morphology programmes, each a field in [0, 1]
 LATENT_REGION = dict(grade='tumour', activation='stroma', inflammation=None, goblet='normal_mucosa') # where each acts (None: all tissue)
 
@@ -104,6 +105,7 @@ PROGRAMMES = { # genes that follow a fine-morphology programme within their comp
     'goblet': 'MUC2 TFF3 SPINK4 REG4 CLCA1 FCGBP ZG16 ATOH1 SPDEF ITLN1 RETNLB AGR2 MUC4',
 }
 
+# %% ../nbs/01a_synthetic.ipynb #d363371c
 _FAMILIES = ( # real human symbols for the rest of the panel (not tied to any region)
     ['RPL' + x for x in '3 4 5 6 7 7A 8 9 10 10A 11 12 13 13A 14 15 17 18 18A 19 21 22 23 23A 24 26 27 27A 28 29 30 31 32 34 35 35A 36 37 37A 38 39 41'.split()]
     + ['RPS' + x for x in '2 3 3A 4X 5 6 7 8 9 10 11 12 13 14 15 15A 16 17 18 19 20 21 23 24 25 26 27 27A 28 29'.split()]
@@ -142,7 +144,11 @@ _FAMILIES = ( # real human symbols for the rest of the panel (not tied to any re
     + ['NOTCH1', 'NOTCH2', 'NOTCH4', 'DLL1', 'DLL3', 'DLL4', 'JAG1', 'JAG2', 'HES2', 'HES3', 'HES4', 'HES5', 'HES6', 'HES7']
     + ['GPX%d' % i for i in range(1, 9)] + ['PRDX%d' % i for i in range(1, 7)] + ['SOD1', 'SOD2', 'SOD3']
     + ['ALDH' + x for x in '1A1 1A2 1A3 1B1 1L1 2 3A1 3A2 3B1 4A1 5A1 6A1 7A1 8A1 9A1 16A1 18A1'.split()]
-    + ['CYP' + x for x in '1A1 1A2 1B1 2C9 2C19 2D6 2E1 3A4 3A5 2J2 4F12 27A1 51A1'.split()] + ['UGT1A1', 'UGT1A6', 'UGT1A8', 'UGT1A10']
+)
+
+# %% ../nbs/01a_synthetic.ipynb #059b6e39
+_FAMILIES += ( # more of them
+    ['CYP' + x for x in '1A1 1A2 1B1 2C9 2C19 2D6 2E1 3A4 3A5 2J2 4F12 27A1 51A1'.split()] + ['UGT1A1', 'UGT1A6', 'UGT1A8', 'UGT1A10']
     + ['CTS' + x for x in 'A B C D G H K L O S V W Z'.split()] + ['C1QC', 'C1R', 'C1S', 'C2', 'C3', 'C4A', 'C4B', 'C5', 'C6', 'C8A', 'C9']
     + ['LAMA1', 'LAMA2', 'LAMA3', 'LAMA5', 'LAMB1', 'LAMB2', 'LAMB3', 'LAMB4', 'LAMC1', 'LAMC3']
     + ['TUBA1A', 'TUBA1B', 'TUBA1C', 'TUBA4A', 'TUBB', 'TUBB2A', 'TUBB2B', 'TUBB3', 'TUBB4A', 'TUBB4B', 'TUBB6']
@@ -269,6 +275,7 @@ def latent_fields(rng, # numpy Generator
     off = dict.fromkeys(LATENTS, 0.0) | dict(offsets or {})
     return {k: (1/(1 + np.exp(-(off[k] + 1.6*_smooth(rng, shape, scales[k]))))).astype(np.float32) for k in LATENTS}
 
+# %% ../nbs/01a_synthetic.ipynb #c280856f
 def _glands(X, Y, rng, spacing, angle, stretch, jitter=0.3, rvar=0.15):
     "Distance to the nearest gland centre of a jittered lattice, divided by that gland's radius; and the gland's direction."
     ca, sa = np.cos(angle), np.sin(angle)
@@ -289,6 +296,7 @@ def _glands(X, Y, rng, spacing, angle, stretch, jitter=0.3, rvar=0.15):
             best[m] = d[m]; ang[m] = np.arctan2((gv - cv)[m], ((gu - cu)*stretch)[m]).astype(np.float32)
     return best, ang + angle
 
+# %% ../nbs/01a_synthetic.ipynb #4112bada
 def _layout(rng, shape, tumour:bool):
     "Region map (indices into REGIONS) and gland fields on the CELL_UM grid."
     h, w = shape
@@ -327,6 +335,7 @@ def _layout(rng, shape, tumour:bool):
     fib = th + np.pi/2 + 0.6*_smooth(rng, shape, 80)  # fibre direction (along the layers), radians
     return R, gl_n, ang_n, gl_t, ang_t, fib
 
+# %% ../nbs/01a_synthetic.ipynb #8dd0329d
 # nucleus kinds: semi-axes a, b (um), darkness, size spread, orientation ('radial', 'fibre', 'random')
 _NUCLEI = {'epi': (4.2, 2.4, 0.85, 0.10, 'radial'), 'tum': (5.8, 3.9, 1.05, 0.25, 'radial'), 'fib': (6.0, 1.4, 0.95, 0.15, 'fibre'),
            'caf': (5.2, 2.4, 0.85, 0.15, 'fibre'), 'smc': (8.5, 1.8, 0.75, 0.10, 'fibre'), 'lym': (3.1, 3.0, 1.15, 0.08, 'random'),
@@ -361,6 +370,7 @@ def _stamp(W:int, pad:int, xs, ys, th, val, kernels, size_idx, n_ang:int=12):
         idx.append((base[m][:, None] + (oy*W + ox)[None]).ravel()); wts.append((val[m][:, None]*kv[None]).ravel())
     return np.concatenate(idx), np.concatenate(wts)
 
+# %% ../nbs/01a_synthetic.ipynb #2b7a549d
 _H_OD, _E_OD = (0.5626, 0.7201, 0.4062), (0.2159, 0.8012, 0.5581) # unit optical-density vectors of haematoxylin and eosin
 
 def _scanner(rng) -> dict:
@@ -382,23 +392,11 @@ def _blur(x, sigma:float, rows:int=64):
         out[s] = gaussian_filter(x[lo:hi], sigma)[s.start - lo:s.stop - lo]
     return out
 
-def render_tissue(rng, # numpy Generator
-                  width_um:float, height_um:float, # physical size of the slide
-                  mpp:float=0.5, # microns per pixel to render at
-                  tumour:bool=True, # whether the section has a tumour
-                  stain:tuple=(2.2, 1.0), # haematoxylin and eosin strengths (sample batch effect)
-                  *,
-                  latents:dict|None=None, # programme -> field on the CELL_UM grid (latent_fields); None: drawn here at the cohort mean
-                  scanner:dict|None=None, # h_vec, e_vec (OD vectors), tint (background RGB), blur (px at 0.5 um/px); None: a neutral scanner
-                  details:bool=False, # also return the latent fields and every nucleus (centre, area, kind)
-                 ):
-    "Render an H&E-like colon section; returns (RGB uint8 image, region map on the CELL_UM grid[, details])."
-    shape = (int(round(height_um/CELL_UM)), int(round(width_um/CELL_UM)))
-    R, gl_n, ang_n, gl_t, ang_t, fib = _layout(rng, shape, tumour)
-    L = latents if latents is not None else latent_fields(rng, shape)
-    g_, a_, f_, q_ = (L[k] for k in LATENTS)
+# %% ../nbs/01a_synthetic.ipynb #6e58d9f6
+def _stain_maps(rng, shape:tuple, R, gl_n, gl_t, fib, L:dict):
+    "Low-resolution haematoxylin (H0) and eosin (E0) maps on the CELL_UM grid, and the compartment masks nuclei are drawn in."
+    g_, a_ = L['grade'], L['activation']
     k = {n: R == REGIONS.index(n) for n in REGIONS}
-    # low-resolution stain maps: haematoxylin H0 and eosin E0 per compartment
     E0 = np.full(shape, 0.015, np.float32); H0 = np.full(shape, 0.01, np.float32)
     yy, xx = np.indices(shape)
     # collagen fibres: activated (desmoplastic) stroma has finer, straighter, higher-contrast fibres at the same mean eosin
@@ -414,17 +412,25 @@ def render_tissue(rng, # numpy Generator
     # tumour glands: higher grade grows more solid (smaller lumens)
     tu = k['tumour']; lum_t = 0.42 - 0.3*g_; ts = tu & (gl_t > 1); ep_t = tu & (gl_t <= 1) & (gl_t > lum_t); lu_t = tu & (gl_t <= lum_t)
     E0[ts] = 0.375 + (0.08 + 0.25*a_[ts])*contrast[ts]; H0[ts] = 0.05; E0[ep_t] = 0.45; H0[ep_t] = 0.17; E0[lu_t] = 0.38; H0[lu_t] = 0.12
-    # nuclei: expected count per map cell for each kind, then Poisson points placed within cells
+    return E0, H0, dict(st=st, mu=mu, im=im, mc=mc, lp=lp, ep_n=ep_n, ep_t=ep_t, ts=ts, lu_t=lu_t)
+
+# %% ../nbs/01a_synthetic.ipynb #95c7af0d
+def _nucleus_density(m:dict, gl_n, L:dict) -> dict:
+    "Expected nuclei per map cell of each nucleus kind (_NUCLEI), from the compartment masks `m` (_stain_maps) and the programmes `L`."
+    g_, a_, f_, q_ = (L[k] for k in LATENTS)
+    st, mu, im, mc, lp, ep_n, ep_t, ts, lu_t = (m[k] for k in ('st', 'mu', 'im', 'mc', 'lp', 'ep_n', 'ep_t', 'ts', 'lu_t'))
     A = CELL_UM**2
     s_t = 0.8 + 0.6*g_                                         # tumour nuclear size factor: grade enlarges nuclei ...
-    dens = {'epi': A*(0.045*(ep_n & (gl_n > 0.7))), 'gob': A*(0.003 + 0.022*q_)*(ep_n & (gl_n < 0.75)),
+    return {'epi': A*(0.045*(ep_n & (gl_n > 0.7))), 'gob': A*(0.003 + 0.022*q_)*(ep_n & (gl_n < 0.75)),
             'tum': A*(0.014/s_t**2*ep_t + 0.0008*mc),          # ... at the same nuclear mass per area (fewer, larger nuclei)
             'fib': A*(1 - a_)*(0.0016*st + 0.003*ts + 0.001*lp), 'caf': A*a_*(0.0028*st + 0.005*ts),
             'smc': A*0.0025*mu,
             'lym': A*(0.022*im + (0.0002 + 0.0035*f_)*st + (0.001 + 0.007*f_)*lp + (0.0005 + 0.006*f_)*ts + 0.0015*f_*ep_t + 0.001*f_*ep_n),
             'deb': A*0.02*lu_t}
-    H, W = int(round(height_um/mpp)), int(round(width_um/mpp))
-    pad = int(12/mpp)
+
+# %% ../nbs/01a_synthetic.ipynb #11ffe14b
+def _draw_nuclei(rng, dens:dict, shape:tuple, ang_n, ang_t, fib, grade, mpp:float, W:int, pad:int):
+    "Poisson nuclei placed within map cells and stamped: flat pixel indices and weights of nuclei and of goblet vacuoles; each nucleus' centre (um), area (um^2) and kind."
     acc = {'nuc': ([], []), 'gob': ([], [])}
     nuc_x, nuc_y, nuc_area, nuc_kind = [], [], [], []
     for kind, d in dens.items():
@@ -440,7 +446,7 @@ def render_tissue(rng, # numpy Generator
         val = (dark*rng.uniform(0.8, 1.15, len(cells))).astype(np.float32)
         if kind == 'tum':  # size chosen by grade, with pleomorphism (size spread) growing with it
             kern = ([kk for sz in _TUM_SIZES for kk in _kernels(a_um/mpp*sz, b_um/mpp*sz, 0, 0.5)[0]], _TUM_SIZES)
-            gc = g_.ravel()[cells]
+            gc = grade.ravel()[cells]
             want = (0.8 + 0.6*gc)*np.exp(rng.normal(0, 0.06 + 0.16*gc))
             sidx = np.abs(np.log(want)[:, None] - np.log(_TUM_SIZES)[None]).argmin(1)
         else:
@@ -451,6 +457,11 @@ def render_tissue(rng, # numpy Generator
         if kind not in ('gob', 'deb'):  # nuclei proper (goblet vacuoles and debris are not)
             nuc_x.append(xs*mpp); nuc_y.append(ys*mpp); nuc_area.append(np.pi*a_um*b_um*np.asarray(kern[1])[sidx]**2)
             nuc_kind.append(np.full(len(cells), kind))
+    return acc, (nuc_x, nuc_y, nuc_area, nuc_kind)
+
+# %% ../nbs/01a_synthetic.ipynb #3ab65278
+def _paint(rng, acc:dict, H0, E0, H:int, W:int, pad:int, mpp:float, stain:tuple, scanner:dict|None):
+    "The RGB image: stamped nuclei and vacuoles rasterised over the upsampled stain maps, with grain, scanner blur and Beer-Lambert colour."
     n_px = (H + 2*pad)*(W + 2*pad)
     Hn, Gb = [np.ascontiguousarray((np.bincount(np.concatenate(i), np.concatenate(w), n_px) if i else np.zeros(n_px)).reshape(H + 2*pad, -1)[pad:-pad, pad:-pad], dtype=np.float32)
               for i, w in acc.values()]
@@ -470,6 +481,28 @@ def render_tissue(rng, # numpy Generator
     for s in _bands(H):
         for c in range(3):
             img[s, :, c] = np.clip(sc['tint'][c]*np.exp(-(kh*hv[c]*Hf[s] + 1.6*ke*ev[c]*Ef[s])), 0, 255)
+    return img
+
+# %% ../nbs/01a_synthetic.ipynb #0473515f
+def render_tissue(rng, # numpy Generator
+                  width_um:float, height_um:float, # physical size of the slide
+                  mpp:float=0.5, # microns per pixel to render at
+                  tumour:bool=True, # whether the section has a tumour
+                  stain:tuple=(2.2, 1.0), # haematoxylin and eosin strengths (sample batch effect)
+                  *,
+                  latents:dict|None=None, # programme -> field on the CELL_UM grid (latent_fields); None: drawn here at the cohort mean
+                  scanner:dict|None=None, # h_vec, e_vec (OD vectors), tint (background RGB), blur (px at 0.5 um/px); None: a neutral scanner
+                  details:bool=False, # also return the latent fields and every nucleus (centre, area, kind)
+                 ):
+    "Render an H&E-like colon section; returns (RGB uint8 image, region map on the CELL_UM grid[, details])."
+    shape = (int(round(height_um/CELL_UM)), int(round(width_um/CELL_UM)))
+    R, gl_n, ang_n, gl_t, ang_t, fib = _layout(rng, shape, tumour)
+    L = latents if latents is not None else latent_fields(rng, shape)
+    E0, H0, m = _stain_maps(rng, shape, R, gl_n, gl_t, fib, L)
+    H, W = int(round(height_um/mpp)), int(round(width_um/mpp))
+    pad = int(12/mpp)
+    acc, (nuc_x, nuc_y, nuc_area, nuc_kind) = _draw_nuclei(rng, _nucleus_density(m, gl_n, L), shape, ang_n, ang_t, fib, L['grade'], mpp, W, pad)
+    img = _paint(rng, acc, H0, E0, H, W, pad, mpp, stain, scanner)
     if not details: return img, R
     info = dict(latents=L, nuclei=dict(x_um=np.concatenate(nuc_x) if nuc_x else np.zeros(0), y_um=np.concatenate(nuc_y) if nuc_y else np.zeros(0),
                                        area_um2=np.concatenate(nuc_area) if nuc_area else np.zeros(0),
@@ -493,6 +526,7 @@ def _barcodes(n:int):
         if s not in seqs: seqs.add(s); out.append(s + '-1')
     return out
 
+# %% ../nbs/01a_synthetic.ipynb #6f67aa21
 def _footprint(x_um, y_um, shape):
     "Map cells (rows, cols) under each 55 um spot: two (n_spots, n_cells) index arrays."
     rad = SPOT_DIAMETER_UM/2/CELL_UM
@@ -508,6 +542,7 @@ def spot_composition(R, x_um, y_um):
     lab = R[_footprint(x_um, y_um, R.shape)]
     return np.stack([(lab == i).mean(1) for i in range(len(REGIONS))], 1)
 
+# %% ../nbs/01a_synthetic.ipynb #48d0020a
 def _latent_mask(R, name:str):
     "Map cells where programme `name` acts."
     where = LATENT_REGION[name]
@@ -540,6 +575,7 @@ def spot_attributes(R, # region map (CELL_UM grid)
     out['nuclear_size'] = np.divide(area, cnt, out=np.full(n, np.nan), where=cnt > 0)     # mean nuclear area, um^2
     return out
 
+# %% ../nbs/01a_synthetic.ipynb #cdbf16cf
 def expected_expression(frac, # (n_spots, n_kinds) region fractions (REGIONS order)
                         genes, # the panel from make_genes
                         neighbours, # (n_spots, n_spots) row-normalised spot adjacency
@@ -549,7 +585,7 @@ def expected_expression(frac, # (n_spots, n_kinds) region fractions (REGIONS ord
                         smooth:float=0.25, # weight of the neighbours' composition (a little spatial smoothing)
                         *,
                         programmes:dict|None=None, # programme -> (n_spots,) amount (spot_attributes' amount_<p>); None: none
-                        stress=None, # (n_spots,) handling-stress field (stress_field); None: none
+                        stress:np.ndarray|None=None, # (n_spots,) handling-stress field (stress_field); None: none
                        ):
     "Noise-free expected counts (spots x genes) and library sizes."
     kinds = list(REGIONS)
@@ -569,6 +605,7 @@ def expected_expression(frac, # (n_spots, n_kinds) region fractions (REGIONS ord
     lib = depth*(frac @ rel)/np.maximum(frac[:, 1:].sum(1), 1e-6)*rng.lognormal(0, 0.25, len(frac))
     return (lib[:, None]*p).astype(np.float32), lib
 
+# %% ../nbs/01a_synthetic.ipynb #b7e761d0
 def stress_field(x_um, y_um, # spot centres
                  rng, # numpy Generator
                  length_um:float=300.0, # correlation length (three spot pitches)
@@ -579,6 +616,7 @@ def stress_field(x_um, y_um, # spot centres
     K = np.exp(-d2/(2*length_um**2)) + 1e-6*np.eye(len(xy))
     return np.linalg.cholesky(K) @ rng.standard_normal(len(xy))
 
+# %% ../nbs/01a_synthetic.ipynb #81ad1efc
 def nb_counts(mu, dispersion, rng):
     "Negative binomial counts with mean `mu` and per-gene shape `dispersion` (gamma-Poisson)."
     lam = rng.gamma(shape=dispersion[None], scale=mu/dispersion[None])
@@ -628,10 +666,36 @@ def _patients(n:int) -> list[str]:
         out.append(f'PT{k:02d}')
     return out
 
+# %% ../nbs/01a_synthetic.ipynb #6a6d0a75
+def _write_visium(root:Path, sid:str, i:int, img, mpp:float, bc, keep, in_tissue, r, c, px, py, counts, sym:list):
+    "Sample `i` as a Space Ranger folder beside its slide (.svs every third sample, else .tif; positions 2.x on even samples, 1.x on odd)."
+    import pandas as pd
+    from vri_text.data import write_spaceranger
+    ext = '.svs' if i % 3 == 1 else '.tif'
+    write_slide(root/sid/f'{sid}{ext}', img, mpp)
+    pos = pd.DataFrame(dict(barcode=bc, in_tissue=in_tissue.astype(int), array_row=r, array_col=c,
+                            pxl_row_in_fullres=np.round(py).astype(int), pxl_col_in_fullres=np.round(px).astype(int)))
+    sf = dict(spot_diameter_fullres=SPOT_DIAMETER_UM/mpp, fiducial_diameter_fullres=65/mpp*1.0, tissue_hires_scalef=2000/max(img.shape[:2]),
+              tissue_lowres_scalef=600/max(img.shape[:2]))
+    write_spaceranger(root/sid/'outs', counts, bc[keep], sym, pos, sf, positions_format='2.x' if i % 2 == 0 else '1.x')
+
+def _write_hest(root:Path, sid:str, pid:str, img, mpp:float, x40:bool, bc, keep, r, c, px, py, counts, sym:list):
+    "Sample `sid` in the HEST-1k layout: the slide in `wsis/`, the counts in `st/<id>.h5ad`, the metadata in `metadata/<id>.json`."
+    import scipy.sparse as sp
+    import anndata as ad, json as _json
+    write_slide(root/'wsis'/f'{sid}.tif', img, mpp)
+    a = ad.AnnData(sp.csr_matrix(counts.astype(np.float32)), obsm={'spatial': np.stack([px[keep], py[keep]], 1)})
+    a.obs_names = bc[keep]; a.var_names = sym
+    a.obs['in_tissue'] = 1; a.obs['array_row'] = r[keep]; a.obs['array_col'] = c[keep]
+    with atomic_path(root/'st'/f'{sid}.h5ad') as tmp: a.write_h5ad(tmp)
+    meta = dict(id=sid, patient=pid, organ='Bowel', oncotree_code='COAD', species='Homo sapiens', st_technology='Visium',
+                pixel_size_um_embedded=mpp, pixel_size_um_estimated=mpp, magnification='40x' if x40 else '20x',
+                spots_under_tissue=int(len(keep)), fullres_px_width=int(img.shape[1]), fullres_px_height=int(img.shape[0]))
+    with atomic_write(root/'metadata'/f'{sid}.json', 'w') as f: _json.dump(meta, f, indent=1)
+
+# %% ../nbs/01a_synthetic.ipynb #4b19cfae
 def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
     "Render, count and write sample `i`; returns its id."
-    import pandas as pd, scipy.sparse as sp
-    from vri_text.data import write_spaceranger
     rng = np.random.default_rng([cfg.seed, i])
     sid = f'SYN{i:02d}'
     r, c, x_um, y_um = spot_grid(cfg.grid)
@@ -666,25 +730,8 @@ def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
     bc = np.array(_barcodes(cfg.grid*cfg.grid))
     px, py = x_um/mpp, y_um/mpp
     sym = genes.gene.tolist()
-    if cfg.layout == 'visium':
-        ext = '.svs' if i % 3 == 1 else '.tif'
-        write_slide(root/sid/f'{sid}{ext}', img, mpp)
-        pos = pd.DataFrame(dict(barcode=bc, in_tissue=in_tissue.astype(int), array_row=r, array_col=c,
-                                pxl_row_in_fullres=np.round(py).astype(int), pxl_col_in_fullres=np.round(px).astype(int)))
-        sf = dict(spot_diameter_fullres=SPOT_DIAMETER_UM/mpp, fiducial_diameter_fullres=65/mpp*1.0, tissue_hires_scalef=2000/max(img.shape[:2]),
-                  tissue_lowres_scalef=600/max(img.shape[:2]))
-        write_spaceranger(root/sid/'outs', counts, bc[keep], sym, pos, sf, positions_format='2.x' if i % 2 == 0 else '1.x')
-    else:
-        import anndata as ad, json as _json
-        write_slide(root/'wsis'/f'{sid}.tif', img, mpp)
-        a = ad.AnnData(sp.csr_matrix(counts.astype(np.float32)), obsm={'spatial': np.stack([px[keep], py[keep]], 1)})
-        a.obs_names = bc[keep]; a.var_names = sym
-        a.obs['in_tissue'] = 1; a.obs['array_row'] = r[keep]; a.obs['array_col'] = c[keep]
-        with atomic_path(root/'st'/f'{sid}.h5ad') as tmp: a.write_h5ad(tmp)
-        meta = dict(id=sid, patient=pid, organ='Bowel', oncotree_code='COAD', species='Homo sapiens', st_technology='Visium',
-                    pixel_size_um_embedded=mpp, pixel_size_um_estimated=mpp, magnification='40x' if x40 else '20x',
-                    spots_under_tissue=int(len(keep)), fullres_px_width=int(img.shape[1]), fullres_px_height=int(img.shape[0]))
-        with atomic_write(root/'metadata'/f'{sid}.json', 'w') as f: _json.dump(meta, f, indent=1)
+    if cfg.layout == 'visium': _write_visium(root, sid, i, img, mpp, bc, keep, in_tissue, r, c, px, py, counts, sym)
+    else: _write_hest(root, sid, pid, img, mpp, x40, bc, keep, r, c, px, py, counts, sym)
     with atomic_path(root/'truth'/f'{sid}.npz') as tmp:
         np.savez_compressed(tmp, barcodes=bc[keep], region=frac[keep].argmax(1).astype(np.int8), fractions=frac[keep].astype(np.float32),
                             expected=mu[keep], library=lib[keep].astype(np.float32), region_map=R, cell_um=CELL_UM,
@@ -694,6 +741,7 @@ def _one_sample(i:int, root:Path, cfg:CohortSettings, genes, pid:str):
                             latent_maps=np.stack([latents[p] for p in LATENTS]).astype(np.float16), scanner=json.dumps(sc | dict(stain=img_stain)))
     return sid
 
+# %% ../nbs/01a_synthetic.ipynb #97adfae4
 def make_cohort(root, # output folder (created; must be empty or a previous cohort)
                 n_samples:int=40, # samples
                 seed:int=0, # seed: the same settings give the same cohort
@@ -740,10 +788,11 @@ def make_cohort(root, # output folder (created; must be empty or a previous coho
     log.info(f"synthetic cohort: {n_samples} samples ({layout}) written to {root}")
     return load_cohort(root)
 
+# %% ../nbs/01a_synthetic.ipynb #50544b50
 def load_cohort(root) -> Cohort:
     "Read a generated synthetic cohort back through the public readers (manifest for Space Ranger, folder scan for HEST)."
     root = Path(root)
-    cfg = CohortSettings.load(_need(root/'settings.json', 'cohort', 'finished synthetic cohort (settings.json)'))
+    cfg = CohortSettings.load(need_file(root/'settings.json', 'cohort', 'finished synthetic cohort (settings.json)'))
     return Cohort.from_folder(root) if cfg.layout == 'hest' else Cohort.from_csv(root/'manifest.csv')
 
 # %% ../nbs/01a_synthetic.ipynb #10ed001b
@@ -774,7 +823,7 @@ def mc_targets_visible(mu, # (n_spots, n_genes) expected counts of ALL genes, dr
 def true_svgs(root) -> list[str]:
     "Genes the generator made spatially variable (tied to a region kind)."
     import pandas as pd
-    t = pd.read_csv(_need(Path(root)/'genes.csv', 'cohort', 'synthetic gene table'))
+    t = pd.read_csv(need_file(Path(root)/'genes.csv', 'cohort', 'synthetic gene table'))
     return t.gene[t.svg].tolist()
 
 def load_truth(root, # synthetic cohort folder
@@ -783,7 +832,7 @@ def load_truth(root, # synthetic cohort folder
     "Ground truth of one sample as AnnData: X = noise-free expected counts; obs region, fractions, library and fine-morphology attributes; uns region map."
     import anndata as ad, pandas as pd
     root = Path(root)
-    z = np.load(_need(root/'truth'/f'{sample_id}.npz', sample_id, 'synthetic ground truth'))
+    z = np.load(need_file(root/'truth'/f'{sample_id}.npz', sample_id, 'synthetic ground truth'))
     genes = pd.read_csv(root/'genes.csv').set_index('gene')
     obs = pd.DataFrame({'region': pd.Categorical([REGIONS[i] for i in z['region']], categories=REGIONS), 'library': z['library']},
                        index=z['barcodes'].astype(str))
@@ -797,6 +846,7 @@ def load_truth(root, # synthetic cohort folder
     if 'latent_maps' in z: a.uns['latent_maps'] = dict(zip(LATENTS, z['latent_maps'].astype(np.float32)))
     return a
 
+# %% ../nbs/01a_synthetic.ipynb #f2043e37
 def _mc_key(z) -> str:
     "What a cached draw must have been drawn from: the truth file's expected counts and Monte-Carlo seed."
     import hashlib
@@ -814,7 +864,7 @@ def truth_mc(root, # synthetic cohort folder
     "The sample's Monte-Carlo targets (libsize_log1p, 1e4): (2, n_spots, n_genes) float32 halves, rows in truth order; drawn once, then cached."
     import pandas as pd, zipfile
     root = Path(root)
-    truth = _need(root/'truth'/f'{sample_id}.npz', sample_id, 'synthetic ground truth')
+    truth = need_file(root/'truth'/f'{sample_id}.npz', sample_id, 'synthetic ground truth')
     z = np.load(truth)
     if visible and not _hides_stress(root, z):   # a cohort before version 5: nothing but the image drives the genes
         log.info(f"{sample_id}: no handling-stress field in {truth}; the visible targets are the full ones"); visible = False
@@ -841,6 +891,7 @@ def truth_mc(root, # synthetic cohort folder
     except OSError as e: log.warning(f"{sample_id}: cannot cache the Monte-Carlo targets in {cache} ({e}); they are drawn again next time")
     return mc.astype(np.float32)
 
+# %% ../nbs/01a_synthetic.ipynb #7fcdcc64
 def _restrict(sample, keep):
     "A shallow copy of `sample` holding only the spots `keep` (library sizes are per spot, so unaffected)."
     import copy
@@ -904,8 +955,9 @@ def ceiling(cohort, # the cohort as read (measured counts)
     r = pd.Series(np.minimum(r, 1.0), index=list(genes))
     return (float(r.mean()), r) if per_gene else float(r.mean())
 
-def demo_cohort(scale=None, # a core.Scale (or its name); None: get_scale()
-                root=None, # folder; None: run_dir(f'demo-{scale.name}')/'cohort' ('cohort-hest' for layout='hest')
+# %% ../nbs/01a_synthetic.ipynb #dca728ec
+def demo_cohort(scale:Scale|str|None=None, # a core.Scale (or its name); None: get_scale()
+                root:str|Path|None=None, # folder; None: run_dir(f'demo-{scale.name}')/'cohort' ('cohort-hest' for layout='hest')
                 layout:str='visium', # 'visium' or 'hest'
                 seed:int=0, # generator seed
                ) -> Cohort:
