@@ -22,9 +22,9 @@ from typing import Any, Iterable
 
 # %% auto #0
 __all__ = ['SCALES', 'NOTE', 'Config', 'atomic_write', 'atomic_path', 'sha256_file', 'safe_name', 'folder_lock', 'RunBusy',
-           'run_lock', 'StoreError', 'store_lock', 'temp_files', 'clean_temps', 'seed_everything', 'get_device',
-           'vri_home', 'run_dir', 'hub_reachable', 'safe_id', 'inside', 'Scale', 'get_scale', 'progress_enabled',
-           'progress', 'get_logger', 'log_to']
+           'run_lock', 'StoreError', 'store_lock', 'temp_files', 'clean_temps', 'seed_everything', 'cpu_threads',
+           'get_device', 'vri_home', 'run_dir', 'hub_reachable', 'safe_id', 'inside', 'Scale', 'get_scale',
+           'progress_enabled', 'progress', 'get_logger', 'log_to']
 
 # %% ../nbs/00_core.ipynb #d86fc334
 def _to_jsonable(o):
@@ -235,10 +235,20 @@ def seed_everything(seed:int, # seed for python, numpy and torch
     return seed
 
 # %% ../nbs/00_core.ipynb #18329f83
+def cpu_threads() -> int|None:
+    "Apply `$VRI_TEXT_THREADS` (torch's CPU threads; 1 under nbdev_test when unset) and return it; None: torch's default, untouched."
+    n = os.environ.get('VRI_TEXT_THREADS') or ('1' if os.environ.get('IN_TEST') else '')
+    if not n: return None
+    if not n.strip().isdigit() or int(n) < 1: raise ValueError(f"VRI_TEXT_THREADS must be a whole number >= 1 (torch's CPU threads), got {n!r}")
+    import torch
+    if torch.get_num_threads() != int(n): torch.set_num_threads(int(n))
+    return int(n)
+
 def get_device(pref:str|None=None # 'cuda', 'cuda:1', 'mps', 'cpu' or None for automatic
               ):
     "The torch device to use: `pref`, else `$VRI_TEXT_DEVICE`, else cuda → mps → cpu."
     import torch
+    cpu_threads()
     pref = pref or os.environ.get('VRI_TEXT_DEVICE') or None
     if pref is None:
         if torch.cuda.is_available(): return torch.device('cuda')
