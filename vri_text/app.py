@@ -29,10 +29,10 @@ log = get_logger('app')
 
 # %% auto #0
 __all__ = ['log', 'SLIDE_SUFFIXES', 'SPOT_UM', 'CAPTION_PREFERENCE', 'SERVED', 'FIG_PX', 'PALETTE', 'NOTE_STYLES', 'HINT',
-           'LOOPBACK_NAMES', 'WILDCARD', 'TOKEN_ENV', 'CLOSED_ROUTES', 'PathRefused', 'safe_path', 'esc', 'TileGrid',
-           'SlideError', 'open_slide', 'TileCache', 'SlideTiles', 'scan_slides', 'find_checkpoints', 'Model',
-           'load_model', 'get_text_encoder', 'SpotData', 'RunData', 'colour_limits', 'apply_threshold', 'query_scores',
-           'top_genes', 'nearest_captions', 'tissuumaps_project', 'spots_adata', 'tissuumaps_export',
+           'LOOPBACK_NAMES', 'WILDCARD', 'TOKEN_ENV', 'CLOSED_ROUTES', 'TOKEN_REFUSED', 'PathRefused', 'safe_path',
+           'esc', 'TileGrid', 'SlideError', 'open_slide', 'TileCache', 'SlideTiles', 'scan_slides', 'find_checkpoints',
+           'Model', 'load_model', 'get_text_encoder', 'SpotData', 'RunData', 'colour_limits', 'apply_threshold',
+           'query_scores', 'top_genes', 'nearest_captions', 'tissuumaps_project', 'spots_adata', 'tissuumaps_export',
            'checkpoint_fingerprint', 'VirtualJob', 'initial_view', 'tile_layout', 'Viewer', 'is_loopback',
            'allowed_hosts', 'host_allowed', 'origin_allowed', 'ServeError', 'new_token', 'read_token', 'serve_url',
            'check_port', 'Access', 'make_server', 'add_serve_parser', 'serve_plan', 'run_serve', 'serve_main']
@@ -1458,11 +1458,13 @@ def add_serve_parser(subparsers, # from argparse.ArgumentParser.add_subparsers
     return p
 
 # %% ../nbs/10_app.ipynb #75ede3c6
+TOKEN_REFUSED = (f"--token is refused: a token on the command line shows in `ps` and in shell history. Put it in ${TOKEN_ENV} "
+                 "or in a file given with --token-file, or give neither: serve makes one and prints the address with it")
+
 def serve_plan(args) -> dict:
     "The `make_server` arguments of parsed `serve` arguments: token, address, port and run checked first (ServeError or the run's error, in one line)."
     from vri_text.core import get_scale, vri_home
-    if args.token is not None: raise ServeError(f"--token is refused: a token on the command line shows in `ps` and in shell history. Put it in ${TOKEN_ENV} "
-                                                "or in a file given with --token-file, or give neither: serve makes one and prints the address with it")
+    if args.token is not None: raise ServeError(TOKEN_REFUSED)
     if args.no_token and (args.token_file or os.environ.get(TOKEN_ENV)): raise ServeError(f"--no-token contradicts --token-file / ${TOKEN_ENV}: give one or the other")
     token = None if args.no_token else read_token(args.token_file) or new_token()
     Access(args.host, args.port, token, tuple(args.allow_host))   # refuses anything but loopback without a token
@@ -1487,5 +1489,8 @@ def serve_main(argv:list|None=None, # arguments (None: sys.argv[1:])
               ) -> int:
     "`vri_text serve [RUN_DIR] [--slides DIR] [--host 127.0.0.1] [--port 8000] [--allow-host NAME] [--token-file FILE | --no-token] [--no-browser]`."
     import argparse
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a == '--token' or a.startswith('--token=') for a in argv):   # before argparse, whose errors would echo a value it cannot place
+        print(f"vri_text serve: {TOKEN_REFUSED}", file=sys.stderr); return 2
     p = argparse.ArgumentParser(prog='vri_text serve', description=serve_main.__doc__, allow_abbrev=False)
     return run_serve(_serve_args(p).parse_args(argv))
