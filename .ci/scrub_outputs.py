@@ -1,15 +1,17 @@
 """Make stored notebook outputs fit for the docs: machine paths become `$VRI_TEXT_HOME`/`<tmp>`/`<venv>`,
-progress widgets and warning-only stderr are dropped, and PNGs wider than the docs column are
-re-encoded at its width (the figure itself is the run's; only its pixel size changes).
+progress widgets and warning-only stderr are dropped, text lines wider than the docs column are wrapped
+at word boundaries (continuations indented; only line breaks change), and PNGs wider than the docs column
+are re-encoded at its width (the figure itself is the run's; only its pixel size changes).
 
     python .ci/scrub_outputs.py nbs/*.ipynb     # rewrites the notebooks in place
 
 Run by `.ci/refresh-outputs` after executing the notebooks; `.ci/check_outputs.py` checks the result.
 """
-import base64, io, json, os, re, sys
+import base64, io, json, os, re, sys, textwrap
 from pathlib import Path
 
 COLUMN_PX = 900          # the docs column holds about this many pixels
+COLUMN_CHARS = 118       # wrap stored text lines wider than this (.ci/check_outputs.py allows 120)
 HOME = os.environ.get('VRI_TEXT_HOME') or str(Path.home()/'.cache'/'vri_text')
 SUBS = [(re.compile(re.escape(HOME.rstrip('/')) + r'(?=/|\b)'), '$VRI_TEXT_HOME'),
         (re.compile(r'/work/vri-default(?=/|\b)'), '$VRI_TEXT_HOME'),
@@ -25,6 +27,15 @@ WARN_LINE = re.compile(r'^.*(\w+Warning\b:|warnings\.warn\(|^\s*$).*$')
 def scrub_text(t:str) -> str:
     for rx, rep in SUBS: t = rx.sub(rep, t)
     return t
+
+def wrap_text(t:str) -> str:
+    "Lines wider than the column broken at spaces (long words split), continuations indented two more spaces; tables and HTML left alone."
+    out = []
+    for l in t.split('\n'):
+        if len(l) <= COLUMN_CHARS or l.lstrip().startswith(('<', '|')): out.append(l); continue
+        ind = ' '*(len(l) - len(l.lstrip()))
+        out += textwrap.wrap(l, COLUMN_CHARS, initial_indent='', subsequent_indent=ind + '  ', break_on_hyphens=False) or [l]
+    return '\n'.join(out)
 
 def fit_image(b64:str) -> tuple:
     "(mime type, base64) of a PNG fitted to the docs column: resized to its width, and stored as JPEG if still large (photo-like panels)."
@@ -51,12 +62,13 @@ def scrub_output(out):
                 drop_next = False; keep.append(l)
             if not keep: return None
             text = '\n'.join(keep) + '\n'
-        out['text'] = scrub_text(text)
+        out['text'] = wrap_text(scrub_text(text))
     if 'data' in out:
         data = {}
         for k, v in out['data'].items():   # rebuilt in the same key order (nbdev_clean keeps it as it finds it)
             if k == 'image/png':
                 mime, b = fit_image(''.join(v) if isinstance(v, list) else v); data[mime] = b
+            elif k == 'text/plain' and 'text/html' not in out['data']: data[k] = wrap_text(scrub_text(''.join(v) if isinstance(v, list) else v))
             elif k.startswith('text/'): data[k] = scrub_text(''.join(v) if isinstance(v, list) else v)
             else: data[k] = v
         out['data'] = data

@@ -107,11 +107,16 @@ def corr_report(pred, # (N, G) predictions
 # %% ../nbs/04_metrics.ipynb #69333c64
 def ceiling_table(baseline:dict, # encoder id -> baseline mean gene correlation on the test spots
                   ceiling, # the ceiling (float), or encoder id -> ceiling
+                  visible=None, # the visible ceiling (float), or encoder id -> it; None: no such columns
                  ):
-    "A table of baseline vs ceiling mean gene correlation and their ratio, one row per encoder."
+    "A table of baseline vs ceiling mean gene correlation and their ratio (and vs the visible ceiling when given), one row per encoder."
     import pandas as pd
     rows = []
+    pick = lambda c, enc: float(c[enc] if isinstance(c, dict) else c)
+    share = lambda b, c: float(b)/c if c else float('nan')
     for enc, b in baseline.items():
-        c = ceiling[enc] if isinstance(ceiling, dict) else ceiling
-        rows.append(dict(encoder=enc, baseline=float(b), ceiling=float(c), ratio=float(b)/float(c) if c else float('nan')))
+        c = pick(ceiling, enc)
+        rows.append(dict(encoder=enc, baseline=float(b), ceiling=c, ratio=share(b, c)))
+        if visible is not None:
+            v = pick(visible, enc); rows[-1].update(visible_ceiling=v, visible_ratio=share(b, v), unreachable=c - v)
     return pd.DataFrame(rows)

@@ -21,8 +21,8 @@ log = get_logger('synthetic')
 __all__ = ['log', 'REGIONS', 'MARKERS', 'LATENTS', 'LATENT_REGION', 'PROGRAMMES', 'STRESS_SD', 'SPOT_DIAMETER_UM',
            'SPOT_PITCH_UM', 'CELL_UM', 'MC_DRAWS', 'ATTRIBUTES', 'write_slide', 'make_genes', 'latent_fields',
            'render_tissue', 'spot_grid', 'spot_composition', 'spot_attributes', 'expected_expression', 'stress_field',
-           'nb_counts', 'mc_targets', 'CohortSettings', 'make_cohort', 'load_cohort', 'true_svgs', 'load_truth',
-           'truth_mc', 'ceiling', 'demo_cohort']
+           'nb_counts', 'mc_targets', 'CohortSettings', 'make_cohort', 'load_cohort', 'mc_targets_visible', 'true_svgs',
+           'load_truth', 'truth_mc', 'ceiling', 'demo_cohort']
 
 # %% ../nbs/01a_synthetic.ipynb #3d638c26
 def _halve(img):
@@ -746,6 +746,30 @@ def load_cohort(root) -> Cohort:
     cfg = CohortSettings.load(_need(root/'settings.json', 'cohort', 'finished synthetic cohort (settings.json)'))
     return Cohort.from_folder(root) if cfg.layout == 'hest' else Cohort.from_csv(root/'manifest.csv')
 
+# %% ../nbs/01a_synthetic.ipynb #10ed001b
+def mc_targets_visible(mu, # (n_spots, n_genes) expected counts of ALL genes, drawn with `stress`
+                       dispersion, # (n_genes,) negative binomial shape
+                       stress, # (n_spots,) each spot's handling stress behind `mu`
+                       stress_effect, # (n_genes,) the genes' loadings on it (log scale)
+                       rng, # numpy Generator
+                       draws:int=48, # Monte-Carlo draws (a fresh stress and counts each), split into two independent halves
+                       normalization:str='libsize_log1p', # 'libsize_log1p' or 'log1p', as for the model's targets
+                       target_sum:float=1e4, # counts per spot after library-size scaling
+                      ) -> np.ndarray:
+    "E[normalised target | all but the stress] by Monte Carlo, the stress redrawn N(0, 1) per spot and draw: (2, n_spots, n_genes) float32 halves."
+    if normalization not in ('libsize_log1p', 'log1p'): raise ValueError(f"mc_targets_visible: normalization must be 'libsize_log1p' or 'log1p', got {normalization!r}")
+    mu, eff = np.asarray(mu, np.float64), np.asarray(stress_effect, np.float64)[None]
+    if mu.shape != (len(stress), eff.shape[1]): raise ValueError(f"mc_targets_visible: expected counts {mu.shape} do not match {len(stress)} spots x {eff.shape[1]} loadings")
+    base = np.log(np.maximum(mu, 1e-300)) - np.clip(np.asarray(stress, np.float64)[:, None]*eff, -3, 3)   # log proportions without the stress (+ a per-spot constant)
+    base -= base.max(1, keepdims=True)
+    lib, half = mu.sum(1, keepdims=True), max(1, draws//2)
+    out = np.zeros((2,) + mu.shape, np.float64)
+    for d in range(2*half):
+        q = np.exp(base + np.clip(rng.standard_normal(len(mu))[:, None]*eff, -3, 3))
+        c = nb_counts(q*(lib/q.sum(1, keepdims=True)), dispersion, rng).astype(np.float64)
+        out[d//half] += np.log1p(c) if normalization == 'log1p' else np.log1p(c*(target_sum/np.maximum(c.sum(1, keepdims=True), 1)))
+    return (out/half).astype(np.float32)
+
 # %% ../nbs/01a_synthetic.ipynb #2106a9db
 def true_svgs(root) -> list[str]:
     "Genes the generator made spatially variable (tied to a region kind)."
@@ -778,18 +802,29 @@ def _mc_key(z) -> str:
     import hashlib
     return hashlib.sha1(np.ascontiguousarray(z['expected']).tobytes() + np.asarray(z['mc_seed'], np.int64).tobytes()).hexdigest()
 
+def _hides_stress(root, z) -> bool:
+    "Whether the truth file's sample was drawn with a handling-stress field that the image does not show."
+    import pandas as pd
+    return 'stress' in z and 'stress_effect' in pd.read_csv(Path(root)/'genes.csv', nrows=0).columns
+
 def truth_mc(root, # synthetic cohort folder
              sample_id:str, # e.g. 'SYN03'
+             visible:bool=False, # True: E[target | all but the handling stress] (mc_targets_visible), cached apart
             ) -> np.ndarray:
     "The sample's Monte-Carlo targets (libsize_log1p, 1e4): (2, n_spots, n_genes) float32 halves, rows in truth order; drawn once, then cached."
     import pandas as pd, zipfile
     root = Path(root)
     truth = _need(root/'truth'/f'{sample_id}.npz', sample_id, 'synthetic ground truth')
     z = np.load(truth)
-    if 'mc_libsize_log1p' in z: return z['mc_libsize_log1p'].astype(np.float32)   # cohorts that stored them at generation
+    if visible and not _hides_stress(root, z):   # a cohort before version 5: nothing but the image drives the genes
+        log.info(f"{sample_id}: no handling-stress field in {truth}; the visible targets are the full ones"); visible = False
+    if 'mc_libsize_log1p' in z and not visible: return z['mc_libsize_log1p'].astype(np.float32)   # cohorts that stored them at generation
     if 'mc_seed' not in z: raise ValueError(f"{sample_id}: {truth} has no Monte-Carlo targets (a cohort generated before version 4); "
                                             "regenerate it, or use method='plugin'")
-    key, shape, cache = _mc_key(z), (2,) + z['expected'].shape, root/'truth'/f'{sample_id}.mc.npz'
+    key, shape, cache = _mc_key(z), (2,) + z['expected'].shape, root/'truth'/f'{sample_id}.{"mcv" if visible else "mc"}.npz'
+    if visible:   # and the stress it takes out
+        import hashlib
+        key += '|visible|' + hashlib.sha1(np.asarray(z['stress'], np.float32).tobytes() + pd.read_csv(root/'genes.csv').stress_effect.to_numpy(np.float64).tobytes()).hexdigest()
     if cache.exists():
         try:
             with np.load(cache) as c:
@@ -797,8 +832,10 @@ def truth_mc(root, # synthetic cohort folder
             log.warning(f"{sample_id}: {cache} was drawn from other expected counts or another seed than {truth}; drawing the targets again")
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
             log.warning(f"{sample_id}: {cache} is unreadable ({type(e).__name__}: {e}); drawing the targets again")
-    disp = pd.read_csv(root/'genes.csv').set_index('gene').dispersion.to_numpy()
-    mc = mc_targets(z['expected'], disp, np.random.default_rng(z['mc_seed'].tolist()), MC_DRAWS).astype(np.float16)
+    g = pd.read_csv(root/'genes.csv')
+    if visible: mc = mc_targets_visible(z['expected'], g.dispersion.to_numpy(), z['stress'], g.stress_effect.to_numpy(),
+                                        np.random.default_rng(z['mc_seed'].tolist() + [1]), MC_DRAWS).astype(np.float16)
+    else: mc = mc_targets(z['expected'], g.dispersion.to_numpy(), np.random.default_rng(z['mc_seed'].tolist()), MC_DRAWS).astype(np.float16)
     try:
         with atomic_path(cache) as tmp: np.savez(tmp, mc=mc, key=np.array(key))
     except OSError as e: log.warning(f"{sample_id}: cannot cache the Monte-Carlo targets in {cache} ({e}); they are drawn again next time")
@@ -820,10 +857,12 @@ def ceiling(cohort, # the cohort as read (measured counts)
             barcodes:dict|None=None, # sample_id -> spots to score (e.g. those kept at patching); None: all
             *,
             method:str='mc', # 'mc': E[target | generator state] by Monte Carlo (a true bound); 'plugin': normalised expected counts
+            visible:bool=False, # True: what the image can show, E[target | all but the handling stress] (method 'mc' only)
            ):
     "Best achievable mean Pearson r over genes: the generator's expected target against the measured one, pooled over the samples' spots."
     import pandas as pd
     if method not in ('mc', 'plugin'): raise ValueError(f"ceiling: method must be 'mc' or 'plugin', got {method!r}")
+    if visible and method != 'mc': raise ValueError("ceiling: visible=True needs method='mc' (the plug-in has no expectation over the stress)")
     pred, half_a, half_b, meas, disp = [], [], [], [], None
     for sid in sample_ids:
         s, t = cohort[sid], load_truth(root, sid)
@@ -838,13 +877,16 @@ def ceiling(cohort, # the cohort as read (measured counts)
         if method == 'plugin':
             pred.append(normalize(t.X[:, ti], normalization, target_sum, libsize=t.X.sum(1))); continue
         if normalization == 'libsize_log1p' and target_sum == 1e4:
-            mc = truth_mc(root, sid)[:, rows][:, :, ti]
+            mc = truth_mc(root, sid, visible=visible)[:, rows][:, :, ti]
             half_a.append(mc[0]); half_b.append(mc[1]); continue
         if disp is None: disp = pd.read_csv(Path(root)/'genes.csv').set_index('gene').dispersion   # read once for all samples
-        cols = ti if normalization == 'log1p' else np.arange(t.n_vars)   # the library size needs every gene
-        mc = mc_targets(np.asarray(t.X)[:, cols], disp.loc[t.var_names[cols]].to_numpy(), np.random.default_rng([7, len(t)]), MC_DRAWS,
-                        normalization, target_sum)
-        if normalization != 'log1p': mc = mc[:, :, ti]
+        hidden = visible and 'stress' in t.obs and 'stress_effect' in t.var
+        cols = ti if normalization == 'log1p' and not hidden else np.arange(t.n_vars)   # the library size and the stress's renormalisation need every gene
+        X = np.asarray(t.X)[:, cols]
+        if hidden: mc = mc_targets_visible(X, disp.loc[t.var_names].to_numpy(), t.obs.stress.to_numpy(), t.var.stress_effect.to_numpy(),
+                                           np.random.default_rng([7, len(t), 1]), MC_DRAWS, normalization, target_sum)
+        else: mc = mc_targets(X, disp.loc[t.var_names[cols]].to_numpy(), np.random.default_rng([7, len(t)]), MC_DRAWS, normalization, target_sum)
+        if normalization != 'log1p' or hidden: mc = mc[:, :, ti]   # all genes drawn: keep the scored ones
         half_a.append(mc[0]); half_b.append(mc[1])
     M = np.concatenate(meas); M = M - M.mean(0)
     if method == 'plugin':

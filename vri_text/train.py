@@ -472,6 +472,7 @@ def run_baseline(ds, # a vri_text.dataset.Dataset (X, Y, sample_ids, genes, enco
                  cfg:TrainConfig|None=None, # settings (default: the poster's)
                  *,
                  ceiling:float|None=None, # best achievable mean gene correlation, when known (synthetic data)
+                 ceiling_visible:float|None=None, # the same for what the image can show (synthetic.ceiling(..., visible=True))
                  verbose:bool=True, # progress bar over epochs
                 ) -> tuple:
     "Train the baseline head for every seed, save everything; return (FitResult, summary dict)."
@@ -491,6 +492,7 @@ def run_baseline(ds, # a vri_text.dataset.Dataset (X, Y, sample_ids, genes, enco
                 **{f'{c}_mean': float(t[c].mean()) for c in ('final', 'best', 'test_at_val')},
                 **{f'{c}_sd': sd(c) for c in ('final', 'best', 'test_at_val')},
                 ceiling=ceiling, ratio_to_ceiling=float(t['test_at_val'].mean())/ceiling if ceiling else None,
+                ceiling_visible=ceiling_visible, ratio_to_visible_ceiling=float(t['test_at_val'].mean())/ceiling_visible if ceiling_visible else None,
                 reuse_key=_reuse_key(ds, seeds, cfg))
     with atomic_write(out/'summary.json', 'w') as f: json.dump(summ, f, indent=1)
     return res, summ
@@ -545,6 +547,7 @@ def baseline_study(ds, # a vri_text.dataset.Dataset
                    cfg:TrainConfig|None=None, # settings (default: the poster's)
                    *,
                    ceiling=None, # the ceiling (float), a function returning it (called only to train), or None
+                   ceiling_visible=None, # the visible ceiling, the same way
                    verbose:bool=False, # progress bar over epochs
                   ) -> tuple:
     "(FitResult, summary) of `run_baseline`, read back from `out_dir` when it holds them for the same data, seeds, settings and code."
@@ -554,13 +557,15 @@ def baseline_study(ds, # a vri_text.dataset.Dataset
     if s.get('reuse_key') == key and all((out/f'seed{k}{x}').exists() for k in key['seeds'] for x in ('.json', '.safetensors')):
         _log.log(NOTE, f"baseline {ds.encoder_id}: {len(key['seeds'])} seeds read back from {out.name}/ (nothing changed)")
         return load_fit(out), s
-    fit_, summ = run_baseline(ds, out, seeds, cfg, ceiling=ceiling() if callable(ceiling) else ceiling, verbose=verbose)
+    now = lambda c: c() if callable(c) else c
+    fit_, summ = run_baseline(ds, out, seeds, cfg, ceiling=now(ceiling), ceiling_visible=now(ceiling_visible), verbose=verbose)
     _log.log(NOTE, f"baseline {ds.encoder_id}: {len(fit_)} seeds trained in {fit_.seconds:.0f} s -> {out.name}/")
     return fit_, summ
 
 # %% ../nbs/04b_baseline.ipynb #75b0f0b9
 def plot_seeds(tables:dict, # name -> seed_table of a fit (one row per seed)
                ceiling:float|None=None, # the generator's ceiling on the same test spots
+               visible:float|None=None, # the visible ceiling (what the image can show) on the same spots
                title:str='', # figure title
               ):
     "Left: each seed's test correlation at the val-chosen epoch (dots) and the poster's best (rings); right: each fit's mean against the ceiling."
@@ -574,13 +579,15 @@ def plot_seeds(tables:dict, # name -> seed_table of a fit (one row per seed)
         ax.hlines(t.test_at_val.mean(), i - 0.28, i + 0.28, color=f'C{i}', lw=1)
         m = float(t.test_at_val.mean())
         bx.bar(i, m, color=f'C{i}', alpha=0.85)
-        if ceiling: bx.text(i, m, f'{m/ceiling:.0%}', ha='center', va='bottom', fontsize=8)
+        if ceiling: bx.text(i, m, f'{m/ceiling:.0%}' + (f' / {m/visible:.0%}' if visible else ''), ha='center', va='bottom', fontsize=8 if not visible else 7)
     if ceiling:
         bx.axhline(ceiling, color='k', ls='--', lw=0.8); bx.text(-0.4, ceiling, 'ceiling', fontsize=8, va='bottom')
         bx.set_ylim(0, ceiling*1.12)
+    if visible:
+        bx.axhline(visible, color='k', ls=':', lw=0.8); bx.text(-0.4, visible, 'visible ceiling', fontsize=8, va='bottom')
     for a in (ax, bx): a.set_xticks(range(len(names))); a.set_xticklabels(names, fontsize=8)
     ax.set_ylabel('test mean gene corr (spots pooled)'); ax.legend(fontsize=7, loc='best')
-    ax.set_title('each seed', fontsize=9); bx.set_title('mean over seeds, share of the ceiling', fontsize=9)
+    ax.set_title('each seed', fontsize=9); bx.set_title('mean over seeds, share of the ceiling' + (' / visible ceiling' if visible else ''), fontsize=9)
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
