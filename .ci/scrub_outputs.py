@@ -77,6 +77,7 @@ def scrub_output(out):
 if __name__ == '__main__':
     for p in map(Path, sys.argv[1:]):
         nb = json.loads(p.read_text())
+        nb.get('metadata', {}).pop('widgets', None)   # progress-widget state: dead on the page
         for c in nb['cells']:
             if c['cell_type'] == 'code': c['outputs'] = [o for o in (scrub_output(o) for o in c.get('outputs', [])) if o is not None]
         p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
