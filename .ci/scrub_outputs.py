@@ -11,6 +11,7 @@ import base64, io, json, os, re, sys, textwrap
 from pathlib import Path
 
 COLUMN_PX = 900          # the docs column holds about this many pixels
+PHOTO_BYTES = 100_000   # a PNG larger than this is stored as JPEG when that is under 60% of its size
 COLUMN_CHARS = 118       # wrap stored text lines wider than this (.ci/check_outputs.py allows 120)
 HOME = os.environ.get('VRI_TEXT_HOME') or str(Path.home()/'.cache'/'vri_text')
 SUBS = [(re.compile(re.escape(HOME.rstrip('/')) + r'(?=/|\b)'), '$VRI_TEXT_HOME'),
@@ -38,16 +39,16 @@ def wrap_text(t:str) -> str:
     return '\n'.join(out)
 
 def fit_image(b64:str) -> tuple:
-    "(mime type, base64) of a PNG fitted to the docs column: resized to its width, and stored as JPEG if still large (photo-like panels)."
+    "(mime type, base64) of a PNG fitted to the docs column: resized to its width, and stored as JPEG if large and photo-like."
     from PIL import Image
     raw = base64.b64decode(b64)
     im = Image.open(io.BytesIO(raw))
-    if im.width <= COLUMN_PX and len(raw) < 300_000: return 'image/png', b64
+    if im.width <= COLUMN_PX and len(raw) < PHOTO_BYTES: return 'image/png', b64
     if im.width > COLUMN_PX: im = im.resize((COLUMN_PX, round(im.height*COLUMN_PX/im.width)), Image.LANCZOS)
     buf = io.BytesIO(); im.save(buf, format='PNG', optimize=True)
-    if buf.tell() < 300_000: return 'image/png', base64.b64encode(buf.getvalue()).decode()
-    buf = io.BytesIO(); im.convert('RGB').save(buf, format='JPEG', quality=85, optimize=True)
-    return 'image/jpeg', base64.b64encode(buf.getvalue()).decode()
+    jpg = io.BytesIO(); im.convert('RGB').save(jpg, format='JPEG', quality=85, optimize=True)
+    if buf.tell() < PHOTO_BYTES or jpg.tell() > 0.6*buf.tell(): return 'image/png', base64.b64encode(buf.getvalue()).decode()
+    return 'image/jpeg', base64.b64encode(jpg.getvalue()).decode()   # photo-like (H&E, screenshots): far smaller as JPEG
 
 def scrub_output(out):
     "The output with paths scrubbed, or None when it should go (widgets, warning-only stderr)."
