@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .core import NOTE, Config, Scale, atomic_write, get_logger
-from .train import TrainConfig, train_ensemble
+from .train import TrainConfig, array_key, source_key, train_ensemble
 
 # %% auto #0
 __all__ = ['RIDGE', 'AVERAGE_CV', 'AVERAGE_SPLIT', 'AblationGrid', 'ablation_grid', 'ablation_variants', 'run_ablations',
@@ -299,16 +299,8 @@ def reuse_key(arrays:dict, # name -> an array (or a list of arrays) the results 
               modules=(), # names of the modules whose code computes them, e.g. ('vri_text.train',)
              ) -> dict:
     "What saved results depend on, as plain JSON: sha1 of each array (dtype, shape, bytes), the settings, sha1 of the modules' source."
-    import hashlib, importlib, inspect
-    def h(*xs):
-        d = hashlib.sha1()
-        for a in xs:
-            a = np.asarray(a)
-            a = np.ascontiguousarray(a.astype(str) if a.dtype == object else a)
-            d.update(f'{a.dtype.str}|{a.shape}|'.encode()); d.update(a.tobytes())
-        return d.hexdigest()[:16]
-    code = h(*[np.frombuffer(inspect.getsource(importlib.import_module(m)).encode(), np.uint8) for m in modules])
-    data = {k: h(*(v if isinstance(v, (list, tuple)) else [v])) for k, v in arrays.items()}
+    code = source_key(*modules)
+    data = {k: array_key(*(v if isinstance(v, (list, tuple)) else [v])) for k, v in arrays.items()}
     return json.loads(json.dumps(dict(data=data, settings=settings, code=code), default=str))
 
 # %% ../nbs/05_ablations.ipynb #e5a259c7
